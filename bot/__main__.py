@@ -1,0 +1,75 @@
+"""Command line: g7bot [serve | ask TEXT | console | check]."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.errors import ConfigError
+
+logger = logging.getLogger("bot")
+
+# sysexits.h EX_CONFIG: supervisors can be told not to restart on it (systemd RestartPreventExitStatus=78).
+EXIT_CONFIG = 78
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="g7bot",
+        description="Slack bot for the G7 Industry, Digital and Technology Ministers' Meeting release. "
+        "With no subcommand: `serve` when Slack tokens are set, otherwise `console`.",
+    )
+    sub = parser.add_subparsers(dest="cmd")
+    sub.add_parser("serve", help="serve Slack: Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT")
+    ask = sub.add_parser("ask", help="answer one command locally, e.g. g7bot ask bilateral france")
+    ask.add_argument("text", nargs="*", help="what you would type after the slash command")
+    ask.add_argument("--json", action="store_true", help="print the Slack message payload instead of text")
+    ask.add_argument("--user", default=None, help="act as this Slack user id (admin commands)")
+    sub.add_parser("console", help="interactive shell: type what you would type after the slash command")
+    sub.add_parser("check", help="validate manifest.yml, the settings and every file under data/")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from bot.settings import load_settings
+
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        cmd = args.cmd or ("serve" if settings.bot_token else "console")
+        if cmd == "check":
+            from bot.check import run_check
+
+            return run_check(settings)
+        from bot.startup import start
+
+        if cmd == "serve":
+            return start(settings).serve()
+        started = start(settings, local=True)
+        if cmd == "ask":
+            message = asyncio.run(started.ask(" ".join(args.text), user_id=args.user))
+            if args.json:
+                print(json.dumps(message, ensure_ascii=False, indent=2))
+            else:
+                from bot.blocks import render_message
+
+                print(render_message(message), end="")
+            return 0
+        return started.console()
+    except ConfigError as exc:
+        print(f"g7bot: configuration error\n{exc.describe()}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""One bilateral meeting by country, organisation, code or name; all eight without one.
+
+ja: 二国間会談を国・機関・コード・相手の名前で表示します(指定なしで全8件)。
+usage: bilateral [who]
+examples: bilateral; bilateral france; bilateral 仏; bilateral canada; bilateral kimmitt; 会談 ドイツ
+"""
+
+from __future__ import annotations
+
+from bot.commands.base import Ask
+from bot.messages import join, msg
+from bot.release.models import Bilateral, Lang
+from bot.reply import Reply, Section
+from bot.text import echo, escape
+
+ALIASES = ("bilaterals", "meeting", "meetings", "会談", "二国間", "二国間会談", "bilat")
+
+
+def meeting_line(b: Bilateral, lang: Lang) -> str:
+    return (
+        f"*({b.number}) {escape(b.organisation(lang))}*: {escape(b.counterpart.name(lang))}, "
+        f"{escape(b.counterpart.title(lang))}"
+    )
+
+
+def meeting_section(b: Bilateral, lang: Lang) -> Section:
+    lines = [
+        meeting_line(b, lang),
+        f"*{msg('bilateral.japan', lang)}*: {join([escape(p(lang)) for p in b.japan_participants], lang)}",
+        f"*{msg('bilateral.topics', lang)}*: {join([escape(t(lang)) for t in b.topics], lang)}",
+        f"*{msg('bilateral.said', lang)}*: {escape(b.summary(lang))}",
+    ]
+    if b.note is not None:
+        lines.append(f"*{msg('bilateral.note', lang)}*: {escape(b.note(lang))}")
+    return Section(text="\n".join(lines))
+
+
+def list_reply(ask: Ask, *, lead: str | None = None) -> Reply:
+    lang = ask.lang
+    lines = [meeting_line(b, lang) for b in ask.release.bilaterals]
+    sections = [Section(text=lead)] if lead else []
+    sections.append(Section(text="\n".join(lines)))
+    return Reply(
+        title=msg("bilateral.list_title", lang, count=len(ask.release.bilaterals)),
+        sections=sections,
+        footer=[msg("bilateral.list_hint", lang, command=ask.command)],
+    )
+
+
+def run(ask: Ask) -> Reply:
+    lang = ask.lang
+    if not ask.args:
+        return list_reply(ask)
+    query = " ".join(ask.args)
+    found = ask.lookup.bilaterals(query)
+    if not found:
+        # Try each word too: "bilateral with france" or "フランス 大臣" still find France.
+        for word in ask.args:
+            found = ask.lookup.bilaterals(word)
+            if found:
+                break
+    if not found:
+        return list_reply(ask, lead=msg("bilateral.not_found", lang, text=echo(ask.raw_args)))
+    sections = [meeting_section(b, lang) for b in found]
+    if len(found) > 1:
+        sections.insert(0, Section(text=msg("bilateral.several", lang, count=len(found), text=echo(ask.raw_args))))
+    title = msg("bilateral.title", lang, number=found[0].number, organisation=found[0].organisation(lang))
+    if len(found) > 1:
+        title = msg("bilateral.list_title", lang, count=len(found)) + f": {found[0].organisation(lang)}"
+    return Reply(title=title, sections=sections)

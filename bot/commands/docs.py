@@ -1,0 +1,28 @@
+"""The related documents listed in the release: title, language, format and size.
+
+ja: 関連資料(題名・言語・形式・サイズ)を表示します。
+usage: docs
+examples: docs; 資料
+"""
+
+from __future__ import annotations
+
+from bot.commands.base import Ask
+from bot.messages import format_date, join, msg
+from bot.reply import Reply, Section
+from bot.text import escape
+
+ALIASES = ("documents", "doc", "資料", "関連資料")
+
+
+def run(ask: Ask) -> Reply:
+    lang, release = ask.lang, ask.release
+    lines = []
+    for doc in release.documents:
+        details = [escape(doc.language(lang))]
+        if doc.format and doc.size_kb:
+            details.append(msg("docs.size", lang, format=doc.format, size=doc.size_kb))
+        lines.append(f"• {escape(doc.title(lang))} ({join(details, lang)})")
+    where = msg("docs.where", lang, publisher=escape(release.publisher(lang)),
+                published=format_date(release.published, lang))
+    return Reply(title=msg("docs.title", lang), sections=[Section(text="\n".join(lines))], footer=[where])

@@ -1,0 +1,58 @@
+"""The bot's one error hierarchy.
+
+    BotError                 base of everything the bot raises on purpose
+     +-- UserError           a message for the person who asked; shown verbatim, never logged as a bug
+     |    +-- NotAllowed     the user may not run this (admin-only commands)
+     +-- ConfigError         a bad file or setting: names the file, the field and what was expected
+     +-- DeliveryError       a Slack post that could not be completed (it stays pending, never lost)
+
+Anything else that escapes a listener or a scheduled job is a bug: it is logged with its traceback
+and the user gets a short apology with a reference id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+
+class BotError(Exception):
+    """Base of all errors the bot raises on purpose."""
+
+
+class UserError(BotError):
+    """Shown to the requesting user as it is (already localised by the caller)."""
+
+
+class NotAllowed(UserError):
+    """The requesting user may not run this command."""
+
+
+class DeliveryError(BotError):
+    """A Slack post failed; the delivery stays pending and is retried later."""
+
+
+class ConfigError(BotError):
+    """A configuration or data file is invalid. `problems` lists (field, reason) pairs."""
+
+    def __init__(self, file: Path | str, problems: Sequence[tuple[str, str]]):
+        self.file = str(file)
+        self.problems = list(problems)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        lines = [f"{self.file}: {field}: {reason}" for field, reason in self.problems]
+        return "\n".join(lines) if lines else f"{self.file}: invalid"
+
+    @classmethod
+    def from_validation(cls, file: Path | str, error: ValidationError) -> ConfigError:
+        return cls(file, list(_problems(error.errors(include_url=False))))
+
+
+def _problems(errors: Iterable[Mapping[str, object]]) -> Iterable[tuple[str, str]]:
+    for err in errors:
+        loc = err.get("loc") or ()
+        field = ".".join(str(p) for p in loc) if isinstance(loc, tuple) and loc else "(top level)"
+        yield field, str(err.get("msg", "invalid"))

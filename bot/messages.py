@@ -1,0 +1,134 @@
+"""Every user-facing string of the bot, in Japanese and English."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.release.models import Lang
+
+_WEEKDAYS_JA = "月火水木金土日"
+
+MESSAGES: dict[str, dict[Lang, str]] = {
+    # help
+    "help.title": {"ja": "{command} の使い方", "en": "How to use {command}"},
+    "help.intro": {
+        "ja": "G7産業・デジタル・技術大臣会合(2025年12月、モントリオール)についてお答えします。"
+        "末尾に `en` または `ja` を付けると返信の言語を選べます。",
+        "en": "Answers about the G7 Industry, Digital and Technology Ministers' Meeting (Montréal, "
+        "December 2025). Add `en` or `ja` at the end to choose the reply language.",
+    },
+    "help.examples": {"ja": "例", "en": "Examples"},
+    "help.admin": {"ja": "管理者のみ", "en": "admins only"},
+    "help.more": {"ja": "詳しくは `{command} help` をどうぞ。", "en": "See `{command} help` for more."},
+    # errors and unknown input
+    "unknown.command": {
+        "ja": "「{text}」というコマンドはありません。",
+        "en": "There is no command “{text}”.",
+    },
+    "unknown.did_you_mean": {"ja": "もしかして: {suggestions}", "en": "Did you mean: {suggestions}"},
+    "error.bug": {
+        "ja": "申し訳ありません。処理中に問題が発生しました(参照番号 `{ref}`)。管理者にお知らせください。",
+        "en": "Sorry, something went wrong on our side (reference `{ref}`). Please tell an administrator.",
+    },
+    "error.too_long": {
+        "ja": "入力が長すぎます({length}文字)。最初の{limit}文字だけを読みました。",
+        "en": "Your text is long ({length} characters); only the first {limit} were read.",
+    },
+    # summary
+    "summary.title": {"ja": "会合の概要", "en": "Meeting summary"},
+    "summary.what": {"ja": "何が", "en": "What"},
+    "summary.when": {"ja": "いつ", "en": "When"},
+    "summary.where": {"ja": "どこで", "en": "Where"},
+    "summary.who": {"ja": "日本からの出席者", "en": "Japan's delegation"},
+    "summary.trip": {"ja": "出張期間", "en": "Trip"},
+    "summary.presidency": {"ja": "議長国", "en": "G7 presidency"},
+    "summary.topics": {"ja": "主な議題", "en": "Topics"},
+    "summary.japan_said": {"ja": "日本からの発信", "en": "What Japan said"},
+    "summary.outcomes": {"ja": "成果", "en": "Outcomes"},
+    "summary.bilaterals": {
+        "ja": "二国間会談: {count}件(`{command} bilateral` で一覧)",
+        "en": "Bilateral meetings: {count} (list them with `{command} bilateral`)",
+    },
+    "summary.source": {
+        "ja": "出典: {publisher} ニュースリリース({published})",
+        "en": "Source: {publisher} news release ({published})",
+    },
+    # bilateral
+    "bilateral.list_title": {"ja": "二国間会談({count}件)", "en": "Bilateral meetings ({count})"},
+    "bilateral.list_hint": {
+        "ja": "詳しくは `{command} bilateral フランス` のように相手を指定してください。",
+        "en": "For one meeting, name the counterpart: `{command} bilateral france`.",
+    },
+    "bilateral.title": {"ja": "二国間会談 ({number}) {organisation}", "en": "Bilateral ({number}): {organisation}"},
+    "bilateral.counterpart": {"ja": "相手", "en": "Counterpart"},
+    "bilateral.japan": {"ja": "日本側", "en": "Japan"},
+    "bilateral.topics": {"ja": "テーマ", "en": "Topics"},
+    "bilateral.said": {"ja": "内容", "en": "What was discussed"},
+    "bilateral.note": {"ja": "メモ", "en": "Note"},
+    "bilateral.several": {
+        "ja": "「{text}」に該当する会談が{count}件あります。",
+        "en": "{count} meetings match “{text}”.",
+    },
+    "bilateral.not_found": {
+        "ja": "「{text}」に該当する会談は見つかりませんでした。会談相手は次のとおりです。",
+        "en": "No bilateral meeting matches “{text}”. Japan met:",
+    },
+    # contact
+    "contact.title": {"ja": "問い合わせ先", "en": "Contact desks"},
+    "contact.for": {"ja": "{topic}", "en": "{topic}"},
+    "contact.unknown": {
+        "ja": "「{text}」に対応する窓口はありません。全般の窓口をご案内します。",
+        "en": "No desk is listed for “{text}”; here is the general desk.",
+    },
+    "contact.bureau": {"ja": "部署", "en": "Bureau"},
+    "contact.lead": {"ja": "責任者", "en": "Lead"},
+    "contact.staff": {"ja": "担当者", "en": "Staff"},
+    "contact.phone": {"ja": "電話", "en": "Phone"},
+    "contact.extension": {"ja": "内線", "en": "ext."},
+    "contact.email": {"ja": "メール", "en": "E-mail"},
+    "contact.hint": {
+        "ja": "窓口の指定: `{command} contact ai`(AI・デジタル)、`{command} contact 出張`(全般)",
+        "en": "Pick a desk: `{command} contact ai` (AI and digital), `{command} contact trip` (general)",
+    },
+    # outcomes
+    "outcomes.title": {"ja": "会合の成果", "en": "Outcomes of the meeting"},
+    # docs
+    "docs.title": {"ja": "関連資料", "en": "Related documents"},
+    "docs.size": {"ja": "{format}形式、{size:,}KB", "en": "{format}, {size:,} KB"},
+    "docs.where": {
+        "ja": "資料は{publisher}のニュースリリース({published})に掲載されています。",
+        "en": "The documents are attached to the {publisher} news release of {published}.",
+    },
+    # generic
+    "list.separator": {"ja": "、", "en": ", "},
+    "fallback.more": {"ja": "(ほか{count}件)", "en": "({count} more)"},
+}
+
+
+def msg(key: str, lang: Lang, /, **values: object) -> str:
+    """The wording for `key` in `lang`, with `values` filled in."""
+    template = MESSAGES[key][lang]
+    return template.format(**values) if values else template
+
+
+def join(items: list[str], lang: Lang) -> str:
+    return msg("list.separator", lang).join(items)
+
+
+def format_date(day: dt.date, lang: Lang) -> str:
+    if lang == "ja":
+        return f"{day.year}年{day.month}月{day.day}日({_WEEKDAYS_JA[day.weekday()]})"
+    return f"{day.day} {day:%B} {day.year} ({day:%a})"
+
+
+def format_range(start: dt.date, end: dt.date, lang: Lang) -> str:
+    if start == end:
+        return format_date(start, lang)
+    if lang == "ja":
+        tail = f"{end.day}日({_WEEKDAYS_JA[end.weekday()]})"
+        if end.month != start.month:
+            tail = f"{end.month}月" + tail
+        return f"{format_date(start, lang)}〜{tail}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {end:%B} {end.year}"
+    return f"{format_date(start, lang)} – {format_date(end, lang)}"

@@ -1,0 +1,48 @@
+"""What the listeners and transports share: settings, the loaded release, the locale cache, the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.locale import LocaleCache
+from bot.release.loader import load_release
+from bot.release.lookup import ReleaseLookup
+from bot.settings import Settings
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Runtime:
+    """Built once at start-up by the entry point; `reload()` swaps the data atomically."""
+
+    settings: Settings
+    command: str
+    lookup: ReleaseLookup
+    locales: LocaleCache
+    clock: Callable[[], dt.datetime] = utc_now
+    # The follow-up services (schedule, store, poster); None until bot.schedule wires them.
+    services: Any = None
+    on_reload: list[Callable[[], None]] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, settings: Settings, *, command: str, clock: Callable[[], dt.datetime] = utc_now) -> Runtime:
+        return cls(
+            settings=settings,
+            command=command,
+            lookup=ReleaseLookup(load_release(settings.release_file)),
+            locales=LocaleCache(ttl=settings.locale_cache_seconds),
+            clock=clock,
+        )
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.settings.admin_users
+
+    def reload_release(self) -> None:
+        """Load the release again; on error the old one stays (the ConfigError propagates)."""
+        self.lookup = ReleaseLookup(load_release(self.settings.release_file))

@@ -1,0 +1,83 @@
+"""Settings from the environment, validated at start-up (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+from bot.release.models import Lang
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = ROOT / "data"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; the README's settings table lists the same names."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    signing_secret: SecretStr | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
+    app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
+    host: str = Field("0.0.0.0", validation_alias=_env("HOST"))
+    port: int = Field(3000, ge=0, le=65535, validation_alias=_env("PORT"))
+
+    default_lang: Lang = Field("ja", validation_alias=_env("G7BOT_DEFAULT_LANG"))
+    manifest: Path = Field(ROOT / "manifest.yml", validation_alias=_env("G7BOT_MANIFEST"))
+    data_dir: Path = Field(DATA_DIR, validation_alias=_env("G7BOT_DATA_DIR"))
+    schedule_file: Path | None = Field(None, validation_alias=_env("G7BOT_SCHEDULE"))
+    database_url: str | None = Field(None, validation_alias=_env("G7BOT_DATABASE_URL"))
+    admin_users: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), validation_alias=_env("G7BOT_ADMIN_USERS")
+    )
+    grace_minutes: float = Field(30.0, ge=0, validation_alias=_env("G7BOT_GRACE_MINUTES"))
+    locale_cache_seconds: float = Field(3600.0, ge=0, validation_alias=_env("G7BOT_LOCALE_CACHE_SECONDS"))
+    log_level: str = Field("INFO", validation_alias=_env("G7BOT_LOG_LEVEL"))
+
+    @field_validator("api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("admin_users", mode="before")
+    @classmethod
+    def _split_users(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(u.strip() for u in value.split(",") if u.strip())
+        return value
+
+    @property
+    def release_file(self) -> Path:
+        return self.data_dir / "release.yml"
+
+    @property
+    def schedule_path(self) -> Path:
+        return self.schedule_file or self.data_dir / "schedule.yml"
+
+    @property
+    def commitments_file(self) -> Path:
+        return self.data_dir / "commitments.yml"
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL; by default a SQLite file beside the working directory's var/."""
+        return self.database_url or f"sqlite:///{Path.cwd() / 'var' / 'g7bot.sqlite3'}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment (and `overrides`); a bad value is a ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError.from_validation("environment", exc) from None

@@ -1,0 +1,50 @@
+"""Text helpers: normalise what users type, and escape what the bot echoes back into Slack."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import jaconv
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_SPACES = re.compile(r"\s+")
+ECHO_LIMIT = 80
+
+
+def normalize(text: str) -> str:
+    """Fold what a user typed to one comparable form.
+
+    NFKC turns full-width ASCII into half-width and half-width katakana into full-width; hiragana
+    becomes katakana (ふらんす matches フランス); Latin accents are dropped (Hénanff matches henanff);
+    case and runs of spaces (including the ideographic space) are folded.
+    """
+    text = unicodedata.normalize("NFKC", _CONTROL.sub(" ", text))
+    text = jaconv.hira2kata(text)
+    decomposed = unicodedata.normalize("NFD", text)
+    text = "".join(ch for ch in decomposed if not _is_latin_mark(ch))
+    text = unicodedata.normalize("NFC", text)
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+def _is_latin_mark(ch: str) -> bool:
+    # Only strip the accents Latin letters carry; the dakuten of katakana (U+3099/309A) must stay.
+    return "\u0300" <= ch <= "\u036f"
+
+
+def tokens(text: str) -> list[str]:
+    """Split normalised text into words; Japanese punctuation that separates words counts as space."""
+    return [t for t in re.split(r"[\s,、,]+", normalize(text)) if t]
+
+
+def escape(text: str) -> str:
+    """Escape &, < and > as Slack asks, so no mention, broadcast or link can be injected."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """User text made safe to quote back: control characters removed, shortened, escaped."""
+    clean = _SPACES.sub(" ", _CONTROL.sub("", text)).strip()
+    if len(clean) > limit:
+        clean = clean[: limit - 1] + "…"
+    return escape(clean)

@@ -1,0 +1,288 @@
+"""A local stand-in for Slack's Web API and Socket Mode, for tests and benchmarks (loopback only).
+
+Run it with `with SlackStandIn() as slack:`; point the bot at `slack.api_url` (SLACK_API_URL).
+It records every call, answers the methods the bot uses, and can inject faults (429 with
+Retry-After, 5xx, slow answers) and enforce Slack-like rate limits on chat.postMessage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float
+
+
+@dataclass
+class Fault:
+    """Answer the next `times` calls of `method` with `status` (and Retry-After), or delay them."""
+
+    method: str
+    status: int = 500
+    times: int = 1
+    retry_after: float | None = None
+    delay: float = 0.0
+    body: dict[str, Any] | None = None
+
+
+@dataclass
+class RateLimit:
+    """Slack-like limits for chat.postMessage: per channel (with a burst) and workspace-wide."""
+
+    per_channel_per_sec: float = 1.0
+    channel_burst: int = 1
+    workspace_per_sec: float | None = None
+    workspace_burst: int = 1
+
+
+class _Bucket:
+    def __init__(self, rate: float, burst: int):
+        self.rate, self.burst = rate, burst
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self) -> float:
+        """0 when a token was taken, else the seconds until one is available."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+@dataclass
+class SlackStandIn:
+    host: str = "127.0.0.1"
+    port: int = 0
+    locales: dict[str, str] = field(default_factory=dict)
+    rate_limit: RateLimit | None = None
+    calls: list[Call] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    # Socket Mode: envelopes to push to a connected client, and the acks it sent back.
+    envelopes: list[dict[str, Any]] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    on_call: Callable[[Call], None] | None = None
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.rate_limited = 0
+        self._buckets: dict[str, _Bucket] = {}
+        self._workspace: _Bucket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._ws_clients: list[web.WebSocketResponse] = []
+        self.ws_connected = threading.Event()
+        self.ack_received = threading.Event()
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    @property
+    def base(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def __enter__(self) -> SlackStandIn:
+        self._thread = threading.Thread(target=self._run, name="slack-standin", daemon=True)
+        self._thread.start()
+        if not self._started.wait(10):
+            raise RuntimeError("stand-in did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._loop.run_until_complete(self._serve())
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/ws", self._ws)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._started.set()
+        await self._stop.wait()
+        for ws in list(self._ws_clients):
+            await ws.close()
+        await runner.cleanup()
+
+    # ---- helpers for tests -------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def posts(self) -> list[Call]:
+        return self.calls_to("chat.postMessage")
+
+    def add_fault(self, fault: Fault) -> None:
+        with self._lock:
+            self.faults.append(fault)
+
+    def push_envelope(self, envelope: dict[str, Any]) -> None:
+        """Send a Socket Mode envelope to every connected client."""
+        assert self._loop is not None
+        for ws in list(self._ws_clients):
+            asyncio.run_coroutine_threadsafe(ws.send_str(json.dumps(envelope)), self._loop).result(5)
+
+    # ---- Web API ------------------------------------------------------------------------------
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw = await request.read()
+        args: dict[str, Any]
+        if request.content_type == "application/json":
+            args = json.loads(raw or b"{}")
+        else:
+            args = dict(parse_qsl(raw.decode(), keep_blank_values=True))
+            args.update(request.query)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth else args.get("token")
+        call = Call(method, args, token, time.monotonic())
+        fault = self._take_fault(method)
+        with self._lock:
+            self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.status != 200:
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                body = fault.body or {"ok": False, "error": "ratelimited" if fault.status == 429 else "fatal_error"}
+                return web.json_response(body, status=fault.status, headers=headers)
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        result = handler(args, token)
+        if isinstance(result, web.Response):
+            return result
+        return web.json_response(result)
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.method == method and fault.times > 0:
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def _m_auth_test(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        return {"ok": True, "url": "https://local.invalid/", "team": "Local", "user": "g7bot",
+                "team_id": "T0LOCAL", "user_id": "U0BOT", "bot_id": "B0BOT"}
+
+    def _m_users_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        user = args.get("user", "")
+        locale = self.locales.get(user, "ja-JP")
+        return {"ok": True, "user": {"id": user, "name": user.lower(), "locale": locale}}
+
+    def _m_apps_connections_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not token or not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": f"ws://{self.host}:{self.port}/ws"}
+
+    def _rate_limited(self, channel: str) -> float:
+        limit = self.rate_limit
+        if limit is None:
+            return 0.0
+        with self._lock:
+            if limit.workspace_per_sec is not None:
+                if self._workspace is None:
+                    self._workspace = _Bucket(limit.workspace_per_sec, limit.workspace_burst)
+                wait = self._workspace.take()
+                if wait:
+                    return wait
+            bucket = self._buckets.setdefault(channel, _Bucket(limit.per_channel_per_sec, limit.channel_burst))
+            return bucket.take()
+
+    def _m_chat_postMessage(self, args: dict[str, Any], token: str | None) -> dict[str, Any] | web.Response:
+        channel = str(args.get("channel", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        wait = self._rate_limited(channel)
+        if wait:
+            with self._lock:
+                self.rate_limited += 1
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": str(max(1, round(wait + 0.4)))})
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        message = {"ts": ts, "channel": channel, "text": args.get("text"), "blocks": args.get("blocks"),
+                   "metadata": args.get("metadata")}
+        with self._lock:
+            self.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _m_chat_update(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        key = (str(args.get("channel")), str(args.get("ts")))
+        with self._lock:
+            if key not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            self.messages[key].update(text=args.get("text"), blocks=args.get("blocks"))
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    def _m_conversations_history(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        oldest = float(args.get("oldest") or 0)
+        with self._lock:
+            found = [m for (c, _), m in self.messages.items() if c == channel and float(m["ts"]) >= oldest]
+        return {"ok": True, "messages": sorted(found, key=lambda m: m["ts"], reverse=True), "has_more": False}
+
+    def _m_chat_postEphemeral(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"ok": True, "message_ts": f"{int(time.time())}.000000"}
+
+    # ---- Socket Mode ---------------------------------------------------------------------------
+    async def _ws(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=None)
+        await ws.prepare(request)
+        self._ws_clients.append(ws)
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1,
+                                      "connection_info": {"app_id": "A0LOCAL"}}))
+        self.ws_connected.set()
+        for envelope in list(self.envelopes):
+            await ws.send_str(json.dumps(envelope))
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                data = json.loads(msg.data)
+                with self._lock:
+                    self.acks.append(data)
+                self.ack_received.set()
+        self._ws_clients.remove(ws)
+        return ws
+
+
+def posts_by_channel(calls: list[Call]) -> dict[str, list[Call]]:
+    out: dict[str, list[Call]] = defaultdict(list)
+    for call in calls:
+        out[str(call.args.get("channel"))].append(call)
+    return out

@@ -1,0 +1,1 @@
+"""Follow-ups: commitments and the schedule file, what is due at `now`, the delivery log, posting."""

@@ -1,0 +1,57 @@
+"""The shared vocabulary of scheduling: one occurrence to post, and a commitment's live state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from bot.release.models import Lang
+
+Kind = Literal["digest", "reminder"]
+
+
+class Occurrence(BaseModel):
+    """One thing to post once: (kind, key, channel, at) identifies it in the delivery log.
+
+    `key` names what is posted: "digest:<digest id>" or "reminder:<commitment id>:<label>", where the
+    label is the offset ("d30", "d7", "d1", "d0") or "snooze".
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Kind
+    key: str
+    channel: str
+    at: dt.datetime
+    lang: Lang = "ja"
+    timezone: str = "Asia/Tokyo"
+    commitment_id: str | None = None
+    digest_id: str | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _aware_utc(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("expected an aware datetime")
+        return value.astimezone(dt.UTC)
+
+    @property
+    def identity(self) -> tuple[str, str, str, dt.datetime]:
+        return (self.kind, self.key, self.channel, self.at)
+
+
+Status = Literal["open", "done"]
+
+
+class CommitmentState(BaseModel):
+    """What users changed with the Done / Snooze buttons; it overlays the status in data/commitments.yml."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    commitment_id: str
+    status: Status = "open"
+    snoozed_until: dt.datetime | None = None
+    updated_by: str | None = None
+    updated_at: dt.datetime | None = None

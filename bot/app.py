@@ -49,5 +49,5 @@ def build_app(runtime: Runtime) -> AsyncApp:
         process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
-    register_listeners(app, runtime)
+    runtime.registered = register_listeners(app, runtime)
     return app

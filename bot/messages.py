@@ -99,6 +99,43 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "ja": "資料は{publisher}のニュースリリース({published})に掲載されています。",
         "en": "The documents are attached to the {publisher} news release of {published}.",
     },
+    # admin
+    "admin.refused": {
+        "ja": "`{command} admin` は管理者だけが使えます。管理者に依頼してください。",
+        "en": "`{command} admin` is for administrators only. Please ask one of them.",
+    },
+    "admin.usage": {
+        "ja": "使い方: `{command} admin schedule` / `{command} admin digest-now [チャンネル]` / `{command} admin reload`",
+        "en": "Usage: `{command} admin schedule` / `{command} admin digest-now [channel]` / `{command} admin reload`",
+    },
+    "admin.no_scheduler": {
+        "ja": "スケジューラーは `g7bot serve` でのみ動作します(このコンソールでは使えません)。",
+        "en": "The scheduler runs only under `g7bot serve`, not in this console.",
+    },
+    "admin.schedule.title": {"ja": "次回の投稿予定", "en": "Next scheduled posts"},
+    "admin.schedule.none": {"ja": "予定された投稿はありません。", "en": "Nothing is scheduled."},
+    "admin.digest.title": {"ja": "ダイジェストの投稿", "en": "Digest now"},
+    "admin.digest.queued": {
+        "ja": "{channels} へのダイジェスト投稿を受け付けました。数秒で投稿されます。",
+        "en": "A digest for {channels} is queued and will be posted within seconds.",
+    },
+    "admin.digest.none": {
+        "ja": "ダイジェストの投稿先がありません(data/schedule.yml の digests を確認してください)。",
+        "en": "No digest channel is configured (see digests in data/schedule.yml).",
+    },
+    "admin.digest.bad_channel": {
+        "ja": "「{text}」はチャンネルIDではありません(例: C0123456789 または #チャンネル)。",
+        "en": "“{text}” is not a channel id (e.g. C0123456789, or pick the #channel).",
+    },
+    "admin.reload.title": {"ja": "再読込", "en": "Reload"},
+    "admin.reload.ok": {
+        "ja": "データとスケジュールを再読込しました。",
+        "en": "Data and schedule reloaded.",
+    },
+    "admin.reload.failed": {
+        "ja": "再読込できませんでした。これまでのデータとスケジュールで動作を続けます。理由:",
+        "en": "Could not reload; the bot keeps serving the previous data and schedule. Why:",
+    },
     # generic
     "list.separator": {"ja": "、", "en": ", "},
     "fallback.more": {"ja": "(ほか{count}件)", "en": "({count} more)"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.locale import LocaleCache
@@ -28,7 +28,8 @@ class Runtime:
     clock: Callable[[], dt.datetime] = utc_now
     # The follow-up services (schedule, store, poster); None until bot.schedule wires them.
     services: Any = None
-    on_reload: list[Callable[[], None]] = field(default_factory=list)
+    # What build_app registered (commands, events, actions), for the manifest check.
+    registered: Any = None
 
     @classmethod
     def create(cls, settings: Settings, *, command: str, clock: Callable[[], dt.datetime] = utc_now) -> Runtime:

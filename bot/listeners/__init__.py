@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import commands
+from bot.listeners import actions, commands
 from bot.runtime import Runtime
 
 
-def register_listeners(app: AsyncApp, runtime: Runtime) -> None:
-    commands.register(app, runtime)
+@dataclass(frozen=True)
+class Registered:
+    """What the app listens for; tests hold manifest.yml to exactly this."""
+
+    commands: tuple[str, ...]
+    events: tuple[str, ...]
+    actions: tuple[str, ...]
+
+    @property
+    def interactivity(self) -> bool:
+        return bool(self.actions)
+
+
+def register_listeners(app: AsyncApp, runtime: Runtime) -> Registered:
+    return Registered(
+        commands=commands.register(app, runtime),
+        events=(),
+        actions=actions.register(app, runtime),
+    )

@@ -13,7 +13,7 @@ from bot.listeners.guard import guarded
 from bot.runtime import Runtime
 
 
-def register(app: AsyncApp, runtime: Runtime) -> None:
+def register(app: AsyncApp, runtime: Runtime) -> tuple[str, ...]:
     @app.command(runtime.command)
     async def handle_slash_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
         text = str(command.get("text") or "")
@@ -35,3 +35,5 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             what=f"{runtime.command} from {user_id}",
         )
         await ack(response_type="ephemeral", **build_message(reply))
+
+    return (runtime.command,)

@@ -1,0 +1,98 @@
+"""Admins: the next scheduled posts, a digest now, or reload data and schedule.
+
+ja: 管理者向け: 次回の投稿予定、今すぐダイジェスト投稿、データとスケジュールの再読込。
+usage: admin schedule | admin digest-now [channel] | admin reload
+examples: admin schedule; admin digest-now; admin digest-now C0123456789; admin reload
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.commands.base import Ask
+from bot.errors import NotAllowed, UserError
+from bot.messages import msg
+from bot.reply import Reply, Section
+from bot.schedule.occurrence import Occurrence
+from bot.text import echo, escape
+
+ALIASES = ("管理",)
+ADMIN = True
+
+_CHANNEL = re.compile(r"^<?#?([CGD][A-Z0-9]{8,})(?:\|[^>]*)?>?$", re.IGNORECASE)
+_ACTIONS = {
+    "schedule": "schedule", "スケジュール": "schedule", "予定": "schedule", "next": "schedule",
+    "digest-now": "digest-now", "digest": "digest-now", "digestnow": "digest-now", "今すぐ": "digest-now",
+    "reload": "reload", "再読込": "reload", "再読み込み": "reload",
+}
+
+
+class AdminServices(Protocol):
+    """What `serve` provides to admin commands (bot.schedule.service.FollowupService)."""
+
+    def next_runs(self, now: dt.datetime, *, limit: int) -> list[Occurrence]: ...
+
+    def request_digest(self, channel: str | None, now: dt.datetime) -> list[str]: ...
+
+    def reload(self) -> list[str]: ...
+
+
+def _local(at: dt.datetime, tz: str) -> str:
+    return at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _schedule(ask: Ask, services: AdminServices) -> Reply:
+    lang = ask.lang
+    runs = services.next_runs(ask.now, limit=15)
+    lines = [
+        f"• {_local(o.at, o.timezone)}  <#{o.channel}>  `{escape(o.key)}`" for o in runs
+    ] or [msg("admin.schedule.none", lang)]
+    return Reply(title=msg("admin.schedule.title", lang), sections=[Section(text="\n".join(lines))])
+
+
+def _digest_now(ask: Ask, services: AdminServices) -> Reply:
+    lang = ask.lang
+    channel: str | None = None
+    if len(ask.args) > 1:
+        found = _CHANNEL.match(ask.raw_args.split()[-1])
+        if not found:
+            raise UserError(msg("admin.digest.bad_channel", lang, text=echo(ask.raw_args.split()[-1])))
+        channel = found.group(1).upper()
+    channels = services.request_digest(channel, ask.now)
+    if not channels:
+        return Reply(title=msg("admin.digest.title", lang), sections=[Section(text=msg("admin.digest.none", lang))])
+    listed = ", ".join(f"<#{c}>" for c in channels)
+    return Reply(title=msg("admin.digest.title", lang), sections=[Section(text=msg("admin.digest.queued", lang,
+                                                                                     channels=listed))])
+
+
+def _reload(ask: Ask, services: AdminServices) -> Reply:
+    lang = ask.lang
+    problems = services.reload()
+    if not problems:
+        return Reply(title=msg("admin.reload.title", lang), sections=[Section(text=msg("admin.reload.ok", lang))])
+    detail = "\n".join(f"• `{escape(p)}`" for p in problems)
+    return Reply(
+        title=msg("admin.reload.title", lang),
+        sections=[Section(text=msg("admin.reload.failed", lang)), Section(text=detail)],
+    )
+
+
+def run(ask: Ask) -> Reply:
+    lang = ask.lang
+    if not ask.is_admin:
+        raise NotAllowed(msg("admin.refused", lang, command=ask.command))
+    action = _ACTIONS.get(ask.args[0]) if ask.args else None
+    if action is None:
+        raise UserError(msg("admin.usage", lang, command=ask.command))
+    services: AdminServices | None = ask.services
+    if services is None:
+        raise UserError(msg("admin.no_scheduler", lang))
+    if action == "schedule":
+        return _schedule(ask, services)
+    if action == "digest-now":
+        return _digest_now(ask, services)
+    return _reload(ask, services)

@@ -1,0 +1,187 @@
+"""FollowupService: the schedule, commitments and delivery log behind `serve`, admin commands and buttons."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.blocks import build_message
+from bot.errors import ConfigError
+from bot.release.models import Release
+from bot.schedule import due
+from bot.schedule.content import build_digest_reply, build_reminder_reply, build_resolved_reply
+from bot.schedule.deliverer import Deliverer, TickReport
+from bot.schedule.models import CommitmentsFile, ScheduleFile, load_commitments, load_schedule
+from bot.schedule.occurrence import CommitmentState, Occurrence
+from bot.schedule.poster import Poster
+from bot.schedule.store import Store
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SNOOZES = {"g7_followup_snooze_1d": dt.timedelta(days=1), "g7_followup_snooze_1w": dt.timedelta(weeks=1)}
+DONE = "g7_followup_done"
+
+
+def instance_id() -> str:
+    return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One consistent set of files; swapped whole on reload so a bad edit never half-applies."""
+
+    schedule: ScheduleFile
+    commitments: CommitmentsFile
+
+
+def load_files(settings: Settings, release: Release) -> Loaded:
+    """Load and cross-check the schedule and commitments files; ConfigError names file and field."""
+    from bot.schedule.models import check_against_release
+
+    commitments = load_commitments(settings.commitments_file)
+    problems = check_against_release(commitments, release)
+    if problems:
+        raise ConfigError(settings.commitments_file, problems)
+    return Loaded(schedule=load_schedule(settings.schedule_path), commitments=commitments)
+
+
+@dataclass
+class FollowupService:
+    settings: Settings
+    store: Store
+    poster: Poster
+    release: Callable[[], Release]
+    loaded: Loaded
+    reload_release: Callable[[], None] = lambda: None
+    owner: str = field(default_factory=instance_id)
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.deliverer = Deliverer(
+            self.store,
+            self.poster,
+            owner=self.owner,
+            occurrences=self._occurrences,
+            plan=self._plan,
+            render=self.render,
+        )
+
+    # ---- what the followups command reads (FollowupSource) ---------------------------------
+    def commitments(self) -> CommitmentsFile:
+        return self.loaded.commitments
+
+    def schedule(self) -> ScheduleFile:
+        return self.loaded.schedule
+
+    def states(self) -> Mapping[str, CommitmentState]:
+        return self.store.states()
+
+    @property
+    def grace(self) -> dt.timedelta:
+        minutes = self.loaded.schedule.grace_minutes
+        return dt.timedelta(minutes=self.settings.grace_minutes if minutes is None else minutes)
+
+    # ---- what is due -------------------------------------------------------------------------
+    def _occurrences(self, start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
+        return due.occurrences(self.loaded.schedule, self.loaded.commitments, self.states(), start, end)
+
+    def _plan(self, occurrences: list[Occurrence], now: dt.datetime) -> due.Plan:
+        return due.plan(occurrences, now, grace=self.grace)
+
+    def render(self, occ: Occurrence, now: dt.datetime) -> dict[str, Any]:
+        """The Slack message for one occurrence, built from the data as it is at `now`."""
+        release = self.release()
+        tz = ZoneInfo(occ.timezone)
+        states = self.states()
+        if occ.kind == "digest":
+            digest = next((d for d in self.loaded.schedule.digests if d.id == occ.digest_id), None)
+            lookahead = digest.lookahead_days if digest else 14
+            recent = digest.recent_days if digest else 7
+            items = due.digest_items(
+                self.loaded.commitments, states, now, tz=tz, lookahead_days=lookahead, recent_days=recent
+            )
+            return build_message(build_digest_reply(items, lang=occ.lang, now=now, tz=tz, release=release))
+        commitment = next(c for c in self.loaded.commitments.commitments if c.id == occ.commitment_id)
+        reply = build_reminder_reply(
+            commitment, occ, lang=occ.lang, release=release, state=states.get(commitment.id)
+        )
+        return build_message(reply)
+
+    async def tick(self, now: dt.datetime) -> TickReport:
+        return await self.deliverer.tick(now)
+
+    # ---- admin -------------------------------------------------------------------------------
+    def next_runs(self, now: dt.datetime, *, limit: int) -> list[Occurrence]:
+        return due.next_runs(self.loaded.schedule, self.loaded.commitments, self.states(), now, limit=limit)
+
+    def digest_occurrences(self, channel: str | None, now: dt.datetime) -> list[Occurrence]:
+        """Digests to post now: the configured ones (for `channel` only, if given), at `now`."""
+        at = now.replace(microsecond=0)
+        schedule = self.loaded.schedule
+        chosen = [d for d in schedule.digests if channel is None or d.channel == channel]
+        if channel is not None and not chosen:
+            tz = schedule.timezone
+            return [Occurrence(kind="digest", key="digest:now", channel=channel, at=at,
+                               lang=self.settings.default_lang, timezone=tz)]
+        return [
+            Occurrence(kind="digest", key=f"digest:{d.id}:now", channel=d.channel, at=at, lang=d.lang,
+                       timezone=str(schedule.digest_timezone(d)), digest_id=d.id)
+            for d in chosen
+        ]
+
+    def request_digest(self, channel: str | None, now: dt.datetime) -> list[str]:
+        occurrences = self.digest_occurrences(channel, now)
+        for occ in occurrences:
+            self._spawn(self.deliverer.post_now(occ, now))
+        return [o.channel for o in occurrences]
+
+    def reload(self) -> list[str]:
+        """Reload release, commitments and schedule together; on error keep the old ones."""
+        try:
+            self.reload_release()
+            loaded = load_files(self.settings, self.release())
+        except ConfigError as exc:
+            logger.warning("reload refused, keeping the previous data:\n%s", exc.describe())
+            return exc.describe().splitlines()
+        self.loaded = loaded
+        logger.info("reloaded data and schedule")
+        return []
+
+    # ---- buttons -----------------------------------------------------------------------------
+    async def press(self, *, action_id: str, commitment_id: str, user_id: str, channel: str, ts: str,
+                    now: dt.datetime) -> None:
+        """Done / Snooze: update the commitment's state, then the reminder message (chat.update)."""
+        commitment = next((c for c in self.loaded.commitments.commitments if c.id == commitment_id), None)
+        if commitment is None:
+            logger.warning("button for unknown commitment %r ignored", commitment_id)
+            return
+        if action_id == DONE:
+            await asyncio.to_thread(self.store.set_done, commitment_id, by=user_id, now=now)
+            action, when = "done", now
+        elif action_id in SNOOZES:
+            when = now + SNOOZES[action_id]
+            await asyncio.to_thread(self.store.snooze, commitment_id, until=when, by=user_id, now=now)
+            action = "snooze"
+        else:
+            logger.warning("unknown follow-up action %r ignored", action_id)
+            return
+        reminders = self.loaded.schedule.reminders
+        lang = reminders.lang if reminders is not None else self.settings.default_lang
+        tz = self.loaded.schedule.reminder_timezone()
+        reply = build_resolved_reply(commitment, action=action, user_id=user_id, lang=lang,
+                                     release=self.release(), when=when, tz=tz)
+        await self.poster.update(channel, ts, build_message(reply))
+
+    def _spawn(self, coro: Any) -> None:
+        # Called from a listener on the running loop; keep a reference so the task is not collected.
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,44 @@
+"""APScheduler only ticks: every 15 seconds on the clock, it asks the service what is due at `now`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+import datetime as dt
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.schedule.service import FollowupService
+
+logger = logging.getLogger(__name__)
+
+TICK_SECONDS = "*/15"
+
+
+async def run_tick(service: FollowupService, clock: Callable[[], dt.datetime]) -> None:
+    """The scheduler's job wrapper: the one place a scheduled run's failure is caught and logged."""
+    try:
+        report = await service.tick(clock())
+    except Exception:
+        logger.exception("scheduled tick failed; the next tick retries whatever is still pending")
+        return
+    if report.posted or report.late or report.skipped or report.failed or report.recovered:
+        logger.info("tick: %s", report)
+
+
+def start_scheduler(service: FollowupService, clock: Callable[[], dt.datetime]) -> AsyncIOScheduler:
+    """Start ticking on the running event loop; the first tick runs at once (catch-up after downtime)."""
+    scheduler = AsyncIOScheduler(timezone=dt.UTC)
+    scheduler.add_job(
+        run_tick,
+        CronTrigger(second=TICK_SECONDS, timezone=dt.UTC),
+        args=[service, clock],
+        id="g7bot-tick",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=10,
+        next_run_time=clock(),
+    )
+    scheduler.start()
+    return scheduler

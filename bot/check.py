@@ -8,6 +8,7 @@ from collections.abc import Callable
 from bot.errors import ConfigError
 from bot.manifest import load_manifest
 from bot.release.loader import load_release
+from bot.schedule.models import load_commitments, load_schedule
 from bot.settings import Settings
 
 
@@ -16,6 +17,11 @@ def checks(settings: Settings) -> list[tuple[str, Callable[[], object]]]:
     return [
         (str(settings.manifest), lambda: load_manifest(settings.manifest)),
         (str(settings.release_file), lambda: load_release(settings.release_file)),
+        (
+            str(settings.commitments_file),
+            lambda: load_commitments(settings.commitments_file, release=load_release(settings.release_file)),
+        ),
+        (str(settings.schedule_path), lambda: load_schedule(settings.schedule_path)),
     ]
 
 

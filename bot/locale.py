@@ -8,7 +8,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.release.models import Lang
@@ -35,7 +36,9 @@ def lang_of_locale(locale: str | None) -> Lang | None:
 class LocaleCache:
     """Remembers user -> language for `ttl` seconds, at most `size` users (least recently used go)."""
 
-    def __init__(self, *, ttl: float = 3600.0, size: int = 10_000, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, *, ttl: float = 3600.0, size: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
         self.size = size
         self._clock = clock
@@ -65,8 +68,10 @@ class LocaleCache:
             resp = await asyncio.wait_for(
                 client.users_info(user=user_id, include_locale=True), timeout=_LOOKUP_TIMEOUT
             )
-        except (SlackApiError, TimeoutError, OSError) as exc:
-            logger.warning("users.info failed for %s: %s; using the workspace default", user_id, exc)
+        # The language is a nicety: no failure of this look-up may cost the user the answer.
+        # aiohttp's ServerDisconnectedError and ClientPayloadError are not OSErrors.
+        except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            logger.warning("users.info failed for %s: %r; using the workspace default", user_id, exc)
             self.put(user_id, None, ttl=_FAILURE_TTL)
             return None
         user = resp.get("user") or {}

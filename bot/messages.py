@@ -136,6 +136,80 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "ja": "再読込できませんでした。これまでのデータとスケジュールで動作を続けます。理由:",
         "en": "Could not reload; the bot keeps serving the previous data and schedule. Why:",
     },
+    # follow-ups (commitments): shared by /g7 followups, digests and reminders
+    "followups.title": {"ja": "G7フォローアップ({count}件)", "en": "G7 follow-ups ({count})"},
+    "followups.overdue": {"ja": "期限超過({count}件)", "en": "Overdue ({count})"},
+    "followups.upcoming": {"ja": "今後の期限({count}件)", "en": "Upcoming ({count})"},
+    "followups.done": {"ja": "完了({count}件)", "en": "Done ({count})"},
+    "followups.none": {"ja": "該当なし", "en": "None"},
+    "followups.due": {"ja": "期限 {date}", "en": "due {date}"},
+    "followups.overdue_by": {"ja": "{days}日超過", "en": "{days} days overdue"},
+    "followups.done_on": {"ja": "{date}完了", "en": "done {date}"},
+    "followups.assumed": {"ja": "(仮の期日)", "en": "(assumed date)"},
+    "followups.owner": {"ja": "担当: {desk}", "en": "Owner: {desk}"},
+    "followups.assumptions": {
+        "ja": "リリースには期日の記載がありません。(仮の期日)は計画上の仮定です"
+        "(data/commitments.yml で修正)。",
+        "en": "The release states no due dates: dates marked (assumed date) are planning assumptions "
+        "(edit data/commitments.yml).",
+    },
+    "followups.filtered": {"ja": "絞り込み: {what}", "en": "Showing: {what}"},
+    "followups.no_match": {
+        "ja": "「{text}」に該当するフォローアップはありません。すべて表示します。",
+        "en": "No follow-up matches “{text}”; showing all of them.",
+    },
+    "followups.hint": {
+        "ja": "国・機関や窓口で絞り込めます: `{command} followups フランス`、`{command} followups ai`",
+        "en": "Filter by country, organisation or desk: "
+        "`{command} followups france`, `{command} followups ai`",
+    },
+    # digests
+    "digest.title": {"ja": "G7フォローアップ ダイジェスト({date})", "en": "G7 follow-ups: digest for {date}"},
+    "digest.overdue": {"ja": "期限超過", "en": "Overdue"},
+    "digest.upcoming": {"ja": "{days}日以内に期限", "en": "Due within {days} days"},
+    "digest.recent": {"ja": "最近の完了(過去{days}日)", "en": "Recently done (last {days} days)"},
+    "digest.nothing_overdue": {"ja": "期限を過ぎたものはありません。", "en": "Nothing is overdue."},
+    "digest.nothing_upcoming": {
+        "ja": "この期間に期限を迎えるものはありません。",
+        "en": "Nothing falls due in this period.",
+    },
+    "digest.nothing_done": {"ja": "最近完了したものはありません。", "en": "Nothing was completed recently."},
+    # reminders
+    "reminder.title": {"ja": "リマインダー: {title}", "en": "Reminder: {title}"},
+    "reminder.due_in": {"ja": "期限まであと{days}日です。", "en": "Due in {days} days."},
+    "reminder.due_tomorrow": {"ja": "明日が期限です。", "en": "Due tomorrow."},
+    "reminder.due_today": {"ja": "本日が期限です。", "en": "Due today."},
+    "reminder.overdue": {"ja": "期限を{days}日過ぎています。", "en": "{days} days overdue."},
+    "reminder.snoozed": {"ja": "(スヌーズしたリマインダーです)", "en": "(snoozed reminder)"},
+    "reminder.snoozed_by_user": {
+        "ja": "({user} さんがスヌーズしたリマインダーです)",
+        "en": "(snoozed by {user})",
+    },
+    "reminder.detail": {"ja": "内容", "en": "What"},
+    "reminder.due": {"ja": "期限", "en": "Due"},
+    "reminder.window": {"ja": "期間", "en": "Window"},
+    "reminder.source": {"ja": "出典", "en": "Source"},
+    "reminder.owner": {"ja": "担当窓口", "en": "Owner desk"},
+    "reminder.assumption": {"ja": "仮の期日: {note}", "en": "Assumed date: {note}"},
+    "reminder.source_bilateral": {
+        "ja": "二国間会談 ({number}) {organisation}: {title} {name}",
+        "en": "Bilateral ({number}) with {organisation}: {name}, {title}",
+    },
+    "reminder.source_meeting": {
+        "ja": "{meeting}での日本からの発信",
+        "en": "What Japan said at the {meeting}",
+    },
+    "reminder.button_done": {"ja": "完了", "en": "Done"},
+    "reminder.button_snooze_1d": {"ja": "1日後に再通知", "en": "Snooze 1 day"},
+    "reminder.button_snooze_1w": {"ja": "1週間後に再通知", "en": "Snooze 1 week"},
+    "reminder.done_by": {
+        "ja": "{user} さんが {when} に完了にしました。",
+        "en": "Marked done by {user} on {when}.",
+    },
+    "reminder.snoozed_by": {
+        "ja": "{user} さんが {when} までスヌーズしました。",
+        "en": "Snoozed until {when} by {user}.",
+    },
     # generic
     "list.separator": {"ja": "、", "en": ", "},
     "fallback.more": {"ja": "(ほか{count}件)", "en": "({count} more)"},

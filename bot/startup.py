@@ -15,8 +15,12 @@ from bot.app import build_app
 from bot.errors import ConfigError
 from bot.manifest import AppManifest, load_manifest, socket_mode_mismatch_warning
 from bot.runtime import Runtime
+
+from bot.schedule.service import FollowupService, Poster, load_files
+from bot.schedule.store import Store
+from bot.schedule.wiring import start_scheduler
 from bot.settings import Settings
-from bot.transports import local
+from bot.transports import local as local_transport
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +32,28 @@ class Started:
     runtime: Runtime
     app: AsyncApp
 
+    @property
+    def service(self) -> FollowupService:
+        service: FollowupService = self.runtime.services
+        return service
+
     async def ask(self, text: str, *, user_id: str | None = None) -> dict[str, Any]:
-        return await local.ask(self.app, self.runtime.command, text, user_id=user_id or local.LOCAL_USER)
+        message = await local_transport.ask(self.app, self.runtime.command, text, user_id=user_id or local_transport.LOCAL_USER)
+        await self.service.settle()
+        return message
 
     def console(self) -> int:
         return asyncio.run(self._console())
 
     async def _console(self) -> int:
+        # The console runs the scheduler too: digests and reminders print here when they fall due.
+        scheduler = start_scheduler(self.service, self.runtime.clock)
+        try:
+            return await self._read_eval_print()
+        finally:
+            scheduler.shutdown(wait=False)
+
+    async def _read_eval_print(self) -> int:
         interactive = sys.stdin.isatty()
         command = self.runtime.command
         if interactive:
@@ -48,7 +67,7 @@ class Started:
             if line.strip() in {"exit", "quit", ":q"}:
                 return 0
             message = await self.ask(line)
-            print(local.as_text(message))
+            print(local_transport.as_text(message))
 
     def serve(self) -> int:
         warning = socket_mode_mismatch_warning(self.manifest, app_token_set=self.settings.app_token is not None)
@@ -66,11 +85,16 @@ class Started:
     async def _serve_http(self) -> None:
         from bot.transports.http import build_server
 
+        scheduler = start_scheduler(self.service, self.runtime.clock)
+
         server = build_server(self.app, host=self.settings.host, port=self.settings.port,
                               log_level=self.settings.log_level)
         logger.info("serving HTTP on %s:%s (POST /slack/events, GET /healthz)", self.settings.host,
                     self.settings.port)
-        await server.serve()
+        try:
+            await server.serve()
+        finally:
+            scheduler.shutdown(wait=False)
 
     async def _serve_socket_mode(self) -> None:
         from bot.transports.socket_mode import run_socket_mode
@@ -80,16 +104,41 @@ class Started:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_socket_mode(self.app, self.settings.app_token.get_secret_value(), stop=stop)
+        scheduler = start_scheduler(self.service, self.runtime.clock)
+        try:
+            await run_socket_mode(self.app, self.settings.app_token.get_secret_value(), stop=stop)
+        finally:
+            scheduler.shutdown(wait=False)
 
 
-def start(settings: Settings, *, local: bool = False) -> Started:
-    """Load and validate everything; a bad file raises ConfigError before anything listens."""
+def start(settings: Settings, *, local: bool = False, poster: Poster | None = None) -> Started:
+    """Load and validate everything; a bad file raises ConfigError before anything listens.
+
+    `local`: the console and `ask`: no Slack calls whatever tokens the environment holds, and
+    scheduled posts print to the terminal instead of going to Slack.
+    """
     manifest = load_manifest(settings.manifest)
     runtime = Runtime.create(settings, command=manifest.command)
+    loaded = load_files(settings, runtime.lookup.release)
     if local:
-        # No Slack calls from the local shells, whatever tokens the environment holds.
         settings = settings.model_copy(update={"bot_token": None, "signing_secret": None})
         runtime.settings = settings
     app = build_app(runtime)
+    if poster is None:
+        poster = local_transport.ConsolePoster() if local or app.client.token is None else build_poster(settings)
+    runtime.services = FollowupService(
+        settings=settings,
+        store=Store(settings.database),
+        poster=poster,
+        release=lambda: runtime.lookup.release,
+        loaded=loaded,
+        reload_release=runtime.reload_release,
+    )
     return Started(settings=settings, manifest=manifest, runtime=runtime, app=app)
+
+
+def build_poster(settings: Settings) -> Poster:
+    from bot.schedule.poster import Poster, build_post_client
+
+    assert settings.bot_token is not None
+    return Poster(build_post_client(settings.bot_token.get_secret_value(), settings.api_url))

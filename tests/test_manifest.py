@@ -70,8 +70,8 @@ def test_load_manifest_reads_what_the_app_uses() -> None:
     assert manifest.commands == ("/g7",)
     assert manifest.socket_mode is True
     assert manifest.interactivity is True
-    assert set(manifest.scopes) == {"commands", "chat:write", "users:read"}
-    assert len(manifest.scopes) == 3
+    assert set(manifest.scopes) == {"commands", "chat:write", "users:read", "channels:history", "groups:history"}
+    assert len(manifest.scopes) == len(set(manifest.scopes))
     assert manifest.events == ()
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from bot.commands import bilateral, contact, docs, help, outcomes, summary
+from bot.commands import admin, bilateral, contact, docs, followups, help, outcomes, summary
 from bot.commands.base import Ask, Command
 from bot.messages import msg
 from bot.release.lookup import ReleaseLookup
@@ -17,7 +17,7 @@ from bot.reply import Reply
 from bot.text import echo, tokens
 
 # One line per subcommand; help and "did you mean" are generated from this list.
-_MODULES = [summary, bilateral, contact, outcomes, docs, help]
+_MODULES = [summary, bilateral, contact, outcomes, docs, followups, admin, help]
 _EXTRA: list[Command] = []
 
 # Text beyond this is not read (Slack allows 4,000 characters; no command needs more than a few words).

@@ -9,25 +9,34 @@ import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.blocks import build_message
 from bot.errors import ConfigError
 from bot.release.models import Release
 from bot.schedule import due
-from bot.schedule.content import build_digest_reply, build_reminder_reply, build_resolved_reply
-from bot.schedule.deliverer import Deliverer, TickReport
+from bot.schedule.content import (
+    ACTION_DONE,
+    SNOOZE,
+    Action,
+    build_digest_reply,
+    build_reminder_reply,
+    build_resolved_reply,
+)
+from bot.schedule.deliverer import Deliverer, Posting, TickReport
 from bot.schedule.models import CommitmentsFile, ScheduleFile, load_commitments, load_schedule
 from bot.schedule.occurrence import CommitmentState, Occurrence
-from bot.schedule.poster import Poster
 from bot.schedule.store import Store
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-SNOOZES = {"g7_followup_snooze_1d": dt.timedelta(days=1), "g7_followup_snooze_1w": dt.timedelta(weeks=1)}
-DONE = "g7_followup_done"
+
+class Poster(Posting, Protocol):
+    """Posting, plus chat.update for the buttons (bot.schedule.poster.Poster, or the console's)."""
+
+    async def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None: ...
 
 
 def instance_id() -> str:
@@ -44,12 +53,7 @@ class Loaded:
 
 def load_files(settings: Settings, release: Release) -> Loaded:
     """Load and cross-check the schedule and commitments files; ConfigError names file and field."""
-    from bot.schedule.models import check_against_release
-
-    commitments = load_commitments(settings.commitments_file)
-    problems = check_against_release(commitments, release)
-    if problems:
-        raise ConfigError(settings.commitments_file, problems)
+    commitments = load_commitments(settings.commitments_file, release=release)
     return Loaded(schedule=load_schedule(settings.schedule_path), commitments=commitments)
 
 
@@ -109,7 +113,9 @@ class FollowupService:
                 self.loaded.commitments, states, now, tz=tz, lookahead_days=lookahead, recent_days=recent
             )
             return build_message(build_digest_reply(items, lang=occ.lang, now=now, tz=tz, release=release))
-        commitment = next(c for c in self.loaded.commitments.commitments if c.id == occ.commitment_id)
+        commitment = self.loaded.commitments.get(occ.commitment_id or "")
+        if commitment is None:
+            raise LookupError(f"commitment {occ.commitment_id!r} is no longer in the data")
         reply = build_reminder_reply(
             commitment, occ, lang=occ.lang, release=release, state=states.get(commitment.id)
         )
@@ -159,26 +165,31 @@ class FollowupService:
     async def press(self, *, action_id: str, commitment_id: str, user_id: str, channel: str, ts: str,
                     now: dt.datetime) -> None:
         """Done / Snooze: update the commitment's state, then the reminder message (chat.update)."""
-        commitment = next((c for c in self.loaded.commitments.commitments if c.id == commitment_id), None)
+        commitment = self.loaded.commitments.get(commitment_id)
         if commitment is None:
             logger.warning("button for unknown commitment %r ignored", commitment_id)
             return
-        if action_id == DONE:
+        action: Action
+        if action_id == ACTION_DONE:
             await asyncio.to_thread(self.store.set_done, commitment_id, by=user_id, now=now)
             action, when = "done", now
-        elif action_id in SNOOZES:
-            when = now + SNOOZES[action_id]
+        elif action_id in SNOOZE:
+            when = now + SNOOZE[action_id]
             await asyncio.to_thread(self.store.snooze, commitment_id, until=when, by=user_id, now=now)
             action = "snooze"
         else:
             logger.warning("unknown follow-up action %r ignored", action_id)
             return
-        reminders = self.loaded.schedule.reminders
-        lang = reminders.lang if reminders is not None else self.settings.default_lang
-        tz = self.loaded.schedule.reminder_timezone()
+        lang = self.loaded.schedule.channel_lang(channel)
+        tz = self.loaded.schedule.channel_timezone(channel)
         reply = build_resolved_reply(commitment, action=action, user_id=user_id, lang=lang,
                                      release=self.release(), when=when, tz=tz)
         await self.poster.update(channel, ts, build_message(reply))
+
+    async def settle(self) -> None:
+        """Wait for work started by commands (digest-now), e.g. before a one-shot `ask` exits."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _spawn(self, coro: Any) -> None:
         # Called from a listener on the running loop; keep a reference so the task is not collected.

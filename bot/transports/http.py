@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl
 
 import uvicorn
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.context.async_context import AsyncBoltContext
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +26,25 @@ HEALTH_PATH = "/healthz"
 MAX_BODY = 1024 * 1024
 
 
+class MalformedBody(ValueError):
+    """A body Bolt cannot parse: bad JSON, or JSON that is not an object. Slack never sends one."""
+
+
 def build_bolt_request(raw_body: str, headers: dict[str, str], query: str = "") -> AsyncBoltRequest:
     """A Bolt request whose body is parsed correctly.
 
     Bolt 1.30 treats any form body containing the substring "payload" as an interactivity payload,
     so `/g7 payload` would arrive as an empty body and go unanswered. Interactivity bodies have a
     `payload` field; a slash command's form merely mentions the word in its text.
+
+    Bolt parses the body before anything checks the signature, so anyone can send one it chokes on
+    (`payload=x`, `{x`, `[1]`): that raises MalformedBody rather than a traceback and a 500.
     """
-    request = AsyncBoltRequest(body=raw_body, query=query, headers=headers)
+    try:
+        # {**headers}: Bolt's parameter is an invariant dict of str | Sequence[str].
+        request = AsyncBoltRequest(body=raw_body, query=query, headers={**headers})
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise MalformedBody(f"not a Slack request body ({type(exc).__name__})") from exc
     if request.body or not raw_body or raw_body.lstrip().startswith("{"):
         return request
     form = dict(parse_qsl(raw_body, keep_blank_values=True))
@@ -75,9 +86,14 @@ class SlackASGI:
             await _respond(send, 413, b"Payload Too Large")
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        request = build_bolt_request(
-            body.decode("utf-8", errors="replace"), headers, scope.get("query_string", b"").decode("latin-1")
-        )
+        query = scope.get("query_string", b"").decode("latin-1")
+        try:
+            request = build_bolt_request(body.decode("utf-8", errors="replace"), headers, query)
+        except MalformedBody as exc:
+            # Unsigned noise from anyone who can reach the port: no traceback, no body in the log.
+            logger.warning("rejected a %d-byte request to %s: %s", len(body), path, exc)
+            await _respond(send, 400, b"Bad Request")
+            return
         response = await self.app.async_dispatch(request)
         out_headers = [
             (name.encode("latin-1"), value.encode("latin-1"))
@@ -85,7 +101,9 @@ class SlackASGI:
             for value in values
             if name.lower() != "content-length"
         ]
-        await _respond(send, response.status, response.body.encode("utf-8"), extra=out_headers, content_type=None)
+        await _respond(
+            send, response.status, response.body.encode("utf-8"), extra=out_headers, content_type=None
+        )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -45,3 +47,27 @@ async def ask(app: AsyncApp, command: str, text: str, *, user_id: str = LOCAL_US
 
 def as_text(message: dict[str, Any]) -> str:
     return render_message(message)
+
+
+class ConsolePoster:
+    """Where `serve` posts to Slack, the local console prints: the same scheduler, no Slack."""
+
+    def __init__(self, out: Any = None):
+        self.out = out
+        self._count = 0
+
+    def _print(self, text: str) -> None:
+        import sys
+
+        print(text, file=self.out or sys.stdout, flush=True)
+
+    async def post(self, channel: str, message: Mapping[str, Any], *, metadata: Mapping[str, Any]) -> str:
+        self._count += 1
+        self._print(f"\n--- post to #{channel} ---\n{render_message(dict(message))}")
+        return f"0.{self._count:06d}"
+
+    async def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
+        self._print(f"\n--- update of {ts} in #{channel} ---\n{render_message(dict(message))}")
+
+    async def find_posted(self, channel: str, delivery_id: object, *, since: dt.datetime) -> str | None:
+        return None

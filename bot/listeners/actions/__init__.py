@@ -10,10 +10,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.runtime import Runtime
+from bot.schedule.content import ACTION_IDS
 
 logger = logging.getLogger(__name__)
 
-ACTION_IDS = ("g7_followup_done", "g7_followup_snooze_1d", "g7_followup_snooze_1w")
 FOLLOWUP_ACTIONS = re.compile("^(" + "|".join(ACTION_IDS) + ")$")
 _pending: set[asyncio.Task[None]] = set()
 

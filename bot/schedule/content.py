@@ -1,0 +1,292 @@
+"""What digests, reminders and `/g7 followups` say: pure Reply builders (Block Kit comes from bot.blocks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.messages import format_date, format_range, msg
+from bot.release.models import Lang, Release
+from bot.reply import Button, Reply, Section
+from bot.schedule.due import Commitments, DigestItems, as_list, done_date, effective_status
+from bot.schedule.models import Commitment
+from bot.schedule.occurrence import CommitmentState, Occurrence
+from bot.text import echo, escape
+
+ACTION_DONE = "g7_followup_done"
+ACTION_SNOOZE_1D = "g7_followup_snooze_1d"
+ACTION_SNOOZE_1W = "g7_followup_snooze_1w"
+ACTION_IDS = (ACTION_DONE, ACTION_SNOOZE_1D, ACTION_SNOOZE_1W)
+SNOOZE: dict[str, dt.timedelta] = {
+    ACTION_SNOOZE_1D: dt.timedelta(days=1),
+    ACTION_SNOOZE_1W: dt.timedelta(weeks=1),
+}
+BLOCK_ID_PREFIX = "g7_followup:"
+
+Action = Literal["done", "snooze"]
+
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]+$")
+
+
+def block_id(commitment: Commitment) -> str:
+    return f"{BLOCK_ID_PREFIX}{commitment.id}"
+
+
+def mention(user_id: str) -> str:
+    """<@U…> for a real Slack user id; anything else is shown as (escaped) text, never as markup."""
+    return f"<@{user_id}>" if _SLACK_USER.match(user_id) else echo(user_id)
+
+
+def _local(when: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+    return aware.astimezone(tz)
+
+
+def format_when(when: dt.datetime, tz: ZoneInfo, lang: Lang) -> str:
+    """A local date and time with the zone's abbreviation, e.g. 2026年12月1日(火) 09:00 JST."""
+    local = _local(when, tz)
+    return f"{format_date(local.date(), lang)} {local:%H:%M} {local:%Z}"
+
+
+def _due_text(c: Commitment, lang: Lang) -> str:
+    text = msg("followups.due", lang, date=format_date(c.due, lang))
+    return f"{text} {msg('followups.assumed', lang)}" if c.due_is_assumption else text
+
+
+def _line(c: Commitment, lang: Lang, release: Release, *, extra: str = "") -> str:
+    """One commitment on one line: title, due date (assumed?), anything extra, owner desk."""
+    parts = [f"• *{escape(c.title(lang))}*", _due_text(c, lang)]
+    if extra:
+        parts.append(extra)
+    desk = next((d for d in release.desks if d.id == c.owner_desk), None)
+    if desk is not None:
+        parts.append(msg("followups.owner", lang, desk=escape(desk.topic(lang))))
+    return " — ".join(parts)
+
+
+def _overdue_line(c: Commitment, today: dt.date, lang: Lang, release: Release) -> str:
+    return _line(c, lang, release, extra=msg("followups.overdue_by", lang, days=(today - c.due).days))
+
+
+def _done_line(c: Commitment, day: dt.date | None, lang: Lang, release: Release) -> str:
+    extra = msg("followups.done_on", lang, date=format_date(day, lang)) if day is not None else ""
+    return _line(c, lang, release, extra=extra)
+
+
+def _listing(heading: str, lines: list[str], empty: str) -> Section:
+    return Section(text=f"*{heading}*\n" + ("\n".join(lines) if lines else empty))
+
+
+def _source_footer(release: Release, lang: Lang) -> list[str]:
+    return [
+        msg(
+            "summary.source",
+            lang,
+            publisher=escape(release.publisher(lang)),
+            published=format_date(release.published, lang),
+        ),
+        msg("followups.assumptions", lang),
+    ]
+
+
+# --- digest ---------------------------------------------------------------------------------------
+
+
+def build_digest_reply(
+    items: DigestItems, *, lang: Lang, now: dt.datetime, tz: ZoneInfo, release: Release
+) -> Reply:
+    """A channel digest: overdue, due within the lookahead, and recently done."""
+    today = _local(now, tz).date()
+    overdue = [_overdue_line(c, today, lang, release) for c in items.overdue]
+    upcoming = [_line(c, lang, release) for c in items.upcoming]
+    done = [_done_line(d.commitment, d.done_on, lang, release) for d in items.recently_done]
+    return Reply(
+        title=msg("digest.title", lang, date=format_date(today, lang)),
+        sections=[
+            _listing(msg("digest.overdue", lang), overdue, msg("digest.nothing_overdue", lang)),
+            _listing(
+                msg("digest.upcoming", lang, days=items.lookahead_days),
+                upcoming,
+                msg("digest.nothing_upcoming", lang),
+            ),
+            _listing(
+                msg("digest.recent", lang, days=items.recent_days), done, msg("digest.nothing_done", lang)
+            ),
+        ],
+        footer=_source_footer(release, lang),
+    )
+
+
+# --- reminders ------------------------------------------------------------------------------------
+
+
+def source_text(commitment: Commitment, release: Release, lang: Lang) -> str:
+    """Which bilateral meeting (organisation and counterpart), outcome or meeting it comes from; escaped."""
+    ref = commitment.source.ref
+    if commitment.source.kind == "bilateral":
+        b = next((b for b in release.bilaterals if b.id == ref), None)
+        if b is not None:
+            return msg(
+                "reminder.source_bilateral",
+                lang,
+                number=b.number,
+                organisation=escape(b.organisation(lang)),
+                name=escape(b.counterpart.name(lang)),
+                title=escape(b.counterpart.title(lang)),
+            )
+    elif commitment.source.kind == "outcome":
+        o = next((o for o in release.outcomes if o.id == ref), None)
+        if o is not None:
+            return escape(o.title(lang))
+    else:
+        return msg("reminder.source_meeting", lang, meeting=escape(release.meeting.name(lang)))
+    return escape(ref)  # an unknown ref: `g7bot check` reports it; show what the file says
+
+
+def _owner_text(commitment: Commitment, release: Release, lang: Lang) -> str:
+    desk = next((d for d in release.desks if d.id == commitment.owner_desk), None)
+    if desk is None:
+        return escape(commitment.owner_desk)
+    phone = f"{msg('contact.phone', lang)} {desk.phone} ({msg('contact.extension', lang)} {desk.extension})"
+    email = f"{msg('contact.email', lang)} {escape(desk.email)}"
+    office = f"{escape(desk.bureau(lang))} {escape(desk.office(lang))} {escape(desk.lead(lang))}"
+    return f"{escape(desk.topic(lang))}\n{office}\n{phone} · {email}"
+
+
+def _when_due(commitment: Commitment, day: dt.date, lang: Lang) -> str:
+    days = (commitment.due - day).days
+    if days > 1:
+        return msg("reminder.due_in", lang, days=days)
+    if days == 1:
+        return msg("reminder.due_tomorrow", lang)
+    if days == 0:
+        return msg("reminder.due_today", lang)
+    return msg("reminder.overdue", lang, days=-days)
+
+
+def _commitment_sections(commitment: Commitment, *, lang: Lang, release: Release, lead: str) -> list[Section]:
+    due = format_date(commitment.due, lang)
+    if commitment.due_is_assumption:
+        due = f"{due} {msg('followups.assumed', lang)}"
+    fields = [
+        f"*{msg('reminder.due', lang)}*\n{due}",
+        f"*{msg('reminder.source', lang)}*\n{source_text(commitment, release, lang)}",
+        f"*{msg('reminder.owner', lang)}*\n{_owner_text(commitment, release, lang)}",
+    ]
+    if commitment.window_start is not None:
+        window = format_range(commitment.window_start, commitment.due, lang)
+        fields.insert(1, f"*{msg('reminder.window', lang)}*\n{window}")
+    lines = [lead] if lead else []
+    lines.append(f"*{msg('reminder.detail', lang)}*\n{escape(commitment.detail(lang))}")
+    if commitment.assumption_note is not None and commitment.due_is_assumption:
+        lines.append(msg("reminder.assumption", lang, note=escape(commitment.assumption_note(lang))))
+    return [Section(text="\n".join(lines)), Section(fields=fields)]
+
+
+def build_reminder_reply(
+    commitment: Commitment,
+    occurrence: Occurrence,
+    *,
+    lang: Lang,
+    release: Release,
+    state: CommitmentState | None,
+) -> Reply:
+    """A reminder before (or on) the due date, with Done / Snooze buttons carrying the commitment id."""
+    tz = ZoneInfo(occurrence.timezone)
+    lead = _when_due(commitment, occurrence.at.astimezone(tz).date(), lang)
+    if ":snooze:" in occurrence.key:
+        by = state.updated_by if state is not None else None
+        note = (
+            msg("reminder.snoozed_by_user", lang, user=mention(by)) if by else msg("reminder.snoozed", lang)
+        )
+        lead = f"{lead} {note}"
+    return Reply(
+        title=msg("reminder.title", lang, title=escape(commitment.title(lang))),
+        sections=_commitment_sections(commitment, lang=lang, release=release, lead=lead),
+        footer=_source_footer(release, lang)[:1],
+        buttons=[
+            Button(
+                action_id=ACTION_DONE,
+                text=msg("reminder.button_done", lang),
+                value=commitment.id,
+                style="primary",
+            ),
+            Button(
+                action_id=ACTION_SNOOZE_1D, text=msg("reminder.button_snooze_1d", lang), value=commitment.id
+            ),
+            Button(
+                action_id=ACTION_SNOOZE_1W, text=msg("reminder.button_snooze_1w", lang), value=commitment.id
+            ),
+        ],
+        block_id=block_id(commitment),
+    )
+
+
+def build_resolved_reply(
+    commitment: Commitment,
+    *,
+    action: Action,
+    user_id: str,
+    lang: Lang,
+    release: Release,
+    when: dt.datetime,
+    tz: ZoneInfo,
+) -> Reply:
+    """The reminder after a button press (for chat.update): no buttons, and who did what.
+
+    `when` is the moment it was marked done, or the time it is snoozed until.
+    """
+    key = "reminder.done_by" if action == "done" else "reminder.snoozed_by"
+    lead = msg(key, lang, user=mention(user_id), when=format_when(when, tz, lang))
+    return Reply(
+        title=msg("reminder.title", lang, title=escape(commitment.title(lang))),
+        sections=_commitment_sections(commitment, lang=lang, release=release, lead=lead),
+        footer=_source_footer(release, lang)[:1],
+        block_id=block_id(commitment),
+    )
+
+
+# --- /g7 followups --------------------------------------------------------------------------------
+
+
+def build_followups_reply(
+    commitments: Commitments,
+    states: Mapping[str, CommitmentState],
+    now: dt.datetime,
+    *,
+    lang: Lang,
+    tz: ZoneInfo,
+    release: Release,
+    lead: str = "",
+) -> Reply:
+    """Every follow-up: overdue first, then upcoming by due date, then done (most recent first)."""
+    today = _local(now, tz).date()
+    listed = sorted(as_list(commitments), key=lambda c: (c.due, c.id))
+    overdue: list[str] = []
+    upcoming: list[str] = []
+    done: list[tuple[dt.date, str]] = []
+    for c in listed:
+        state = states.get(c.id)
+        if effective_status(c, state) == "done":
+            day = done_date(c, state, tz)
+            done.append((day or c.due, _done_line(c, day, lang, release)))
+        elif c.due < today:
+            overdue.append(_overdue_line(c, today, lang, release))
+        else:
+            upcoming.append(_line(c, lang, release))
+    done.sort(key=lambda pair: pair[0], reverse=True)
+    none = msg("followups.none", lang)
+    sections = [Section(text=lead)] if lead else []
+    sections += [
+        _listing(msg("followups.overdue", lang, count=len(overdue)), overdue, none),
+        _listing(msg("followups.upcoming", lang, count=len(upcoming)), upcoming, none),
+        _listing(msg("followups.done", lang, count=len(done)), [line for _, line in done], none),
+    ]
+    return Reply(
+        title=msg("followups.title", lang, count=len(listed)),
+        sections=sections,
+        footer=_source_footer(release, lang),
+    )

@@ -1,0 +1,353 @@
+"""What is due, as pure functions of the schedule, the commitments, their states and `now` (no clock, no I/O).
+
+Time zones and daylight saving time, one rule for digests and reminders alike:
+
+* Every local time is read in the channel's IANA time zone (a digest's own, the reminder settings', or
+  the schedule file's), and every Occurrence carries the resulting instant in UTC.
+* A local time that happens twice (the hour repeated when clocks go back) is posted once, at its first
+  occurrence (fold=0): a daily 02:30 Paris digest posts at 02:30 CEST on 2026-10-25, not again at 02:30 CET.
+* A local time that does not exist (the hour skipped when clocks go forward) is posted at the first valid
+  instant after it, the moment the clocks change: 02:30 Paris on 2026-03-29 posts at 03:00 CEST.
+  (APScheduler's CronTrigger alone would give 03:30 CEST for "30 2 * * *" and skip the gap entirely for
+  "*/30 * * * *"; we normalise what it yields so the rule above holds for every expression.)
+
+`occurrences(start, end)` is a function of the window only: splitting a window in two yields exactly
+the same occurrences, which is what lets the delivery log post each one exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.schedule.models import Commitment, CommitmentsFile, Digest, ScheduleFile
+from bot.schedule.occurrence import CommitmentState, Occurrence, Status
+
+UTC = dt.UTC
+Commitments = CommitmentsFile | Sequence[Commitment]
+
+
+def as_list(commitments: Commitments) -> Sequence[Commitment]:
+    return commitments.commitments if isinstance(commitments, CommitmentsFile) else commitments
+
+
+def _aware(value: dt.datetime, name: str) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime, got {value!r}")
+    return value.astimezone(UTC)
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    # Stored states may come back naive from SQLite; the store writes UTC, so naive means UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# --- local time -> instant ------------------------------------------------------------------------
+
+LocalKind = Literal["normal", "repeated", "skipped"]
+
+
+def local_kind(wall: dt.datetime, tz: ZoneInfo) -> LocalKind:
+    """Whether naive local time `wall` exists once, twice (clocks went back) or not at all in `tz`."""
+    first = wall.replace(tzinfo=tz, fold=0)
+    second = wall.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return "normal"
+    round_trip = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    return "repeated" if round_trip == wall.replace(tzinfo=None, fold=0) else "skipped"
+
+
+def _end_of_gap(wall: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """The first instant whose local time is after the non-existent `wall`: when the clocks jumped."""
+    # fold=1 reads `wall` with the offset after the jump (an instant before it), fold=0 with the offset
+    # before (an instant after it); the transition lies between. tzdata transitions fall on whole seconds.
+    low = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    high = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    naive = wall.replace(tzinfo=None, fold=0)
+    lo, hi = 0, int((high - low).total_seconds())
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (low + dt.timedelta(seconds=mid)).astimezone(tz).replace(tzinfo=None) > naive:
+            hi = mid
+        else:
+            lo = mid + 1
+    return low + dt.timedelta(seconds=lo)
+
+
+def localize(wall: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """The UTC instant of the naive local time `wall` in `tz`, by the module's DST rule."""
+    kind = local_kind(wall, tz)
+    if kind == "skipped":
+        return _end_of_gap(wall, tz)
+    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+# --- digests --------------------------------------------------------------------------------------
+
+
+def _digest_instants(
+    digest: Digest, tz: ZoneInfo, start: dt.datetime, end: dt.datetime
+) -> Iterator[dt.datetime]:
+    """UTC instants with start < at <= end at which `digest` fires, ascending, each once."""
+    trigger = CronTrigger.from_crontab(digest.cron, timezone=tz)
+    previous: dt.datetime | None = None
+    last: dt.datetime | None = None
+    now = start
+    while True:
+        fire: dt.datetime | None = trigger.get_next_fire_time(previous, now)
+        if fire is None:
+            return
+        previous = now = fire
+        wall = fire.replace(tzinfo=None)
+        kind = local_kind(wall, tz)
+        if kind == "repeated" and fire.fold == 1:
+            continue  # the second pass through a repeated hour: already posted on the first
+        at = _end_of_gap(wall, tz) if kind == "skipped" else fire.astimezone(UTC)
+        if at > end:
+            return
+        if at <= start or (last is not None and at <= last):
+            continue
+        last = at
+        yield at
+
+
+def _digest_stream(
+    schedule: ScheduleFile, digest: Digest, start: dt.datetime, end: dt.datetime
+) -> Iterator[Occurrence]:
+    tz = schedule.digest_timezone(digest)
+    for at in _digest_instants(digest, tz, start, end):
+        yield Occurrence(
+            kind="digest",
+            key=f"digest:{digest.id}",
+            channel=digest.channel,
+            at=at,
+            lang=digest.lang,
+            timezone=tz.key,
+            digest_id=digest.id,
+        )
+
+
+# --- reminders ------------------------------------------------------------------------------------
+
+
+def effective_status(commitment: Commitment, state: CommitmentState | None) -> Status:
+    """Done if the data file or a user (the Done button) says so; open otherwise.
+
+    A state row exists as soon as somebody snoozes, and it says "open" by default, so it cannot undo an
+    admin's `status: done`; reopening a commitment a user marked done means setting its state to open.
+    """
+    if commitment.status == "done" or (state is not None and state.status == "done"):
+        return "done"
+    return "open"
+
+
+def reminder_key(commitment: Commitment, offset: int) -> str:
+    return f"reminder:{commitment.id}:d{offset}"
+
+
+def snooze_key(commitment: Commitment, until: dt.datetime) -> str:
+    return f"reminder:{commitment.id}:snooze:{_as_utc(until):%Y%m%dT%H%M}"
+
+
+def _reminders(
+    schedule: ScheduleFile, commitment: Commitment, state: CommitmentState | None
+) -> list[Occurrence]:
+    """Every reminder of one commitment, whenever it falls (the caller filters the window)."""
+    channel = commitment.channel or schedule.reminder_channel
+    if channel is None or effective_status(commitment, state) == "done":
+        return []
+    # In the channel's own time zone: a reminder sent to the Paris team's channel is at 09:00 Paris.
+    tz = schedule.channel_timezone(channel)
+    lang = schedule.channel_lang(channel)
+
+    def occurrence(key: str, at: dt.datetime) -> Occurrence:
+        return Occurrence(
+            kind="reminder",
+            key=key,
+            channel=channel,
+            at=at,
+            lang=lang,
+            timezone=tz.key,
+            commitment_id=commitment.id,
+        )
+
+    found = [
+        occurrence(
+            reminder_key(commitment, offset),
+            localize(
+                dt.datetime.combine(commitment.due - dt.timedelta(days=offset), commitment.remind_at), tz
+            ),
+        )
+        for offset in commitment.reminders
+    ]
+    snoozed = state.snoozed_until if state is not None else None
+    if snoozed is not None:
+        until = _as_utc(snoozed)
+        # Up to and including `until`: a regular reminder at that very instant would post twice.
+        found = [o for o in found if o.at > until]
+        found.append(occurrence(snooze_key(commitment, until), until))
+    return found
+
+
+# --- the union ------------------------------------------------------------------------------------
+
+
+def _sort_key(o: Occurrence) -> tuple[dt.datetime, str, str]:
+    return (o.at, o.channel, o.key)
+
+
+def _streams(
+    schedule: ScheduleFile,
+    commitments: Commitments,
+    states: Mapping[str, CommitmentState],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> Iterator[Occurrence]:
+    """All occurrences in (start, end], ascending by (at, channel, key); lazy in the digests."""
+    reminders = sorted(
+        (
+            o
+            for c in as_list(commitments)
+            for o in _reminders(schedule, c, states.get(c.id))
+            if start < o.at <= end
+        ),
+        key=_sort_key,
+    )
+    digests: list[Iterable[Occurrence]] = [_digest_stream(schedule, d, start, end) for d in schedule.digests]
+    return heapq.merge(reminders, *digests, key=_sort_key)
+
+
+def occurrences(
+    schedule: ScheduleFile,
+    commitments: Commitments,
+    states: Mapping[str, CommitmentState],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> list[Occurrence]:
+    """Every digest and reminder with start < at <= end, sorted by (at, channel, key)."""
+    start, end = _aware(start, "start"), _aware(end, "end")
+    if end <= start:
+        return []
+    return list(_streams(schedule, commitments, states, start, end))
+
+
+def next_runs(
+    schedule: ScheduleFile,
+    commitments: Commitments,
+    states: Mapping[str, CommitmentState],
+    now: dt.datetime,
+    *,
+    limit: int = 10,
+    horizon: dt.timedelta = dt.timedelta(days=400),
+) -> list[Occurrence]:
+    """The next `limit` occurrences after `now`, looking at most `horizon` ahead."""
+    now = _aware(now, "now")
+    if limit <= 0:
+        return []
+    found: list[Occurrence] = []
+    for o in _streams(schedule, commitments, states, now, now + horizon):
+        found.append(o)
+        if len(found) >= limit:
+            break
+    return found
+
+
+# --- catching up ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do with occurrences already due at `now`: post on time, post late, or skip as too old."""
+
+    on_time: list[Occurrence] = field(default_factory=list)
+    late: list[Occurrence] = field(default_factory=list)
+    skipped: list[Occurrence] = field(default_factory=list)
+
+
+def plan(
+    due: list[Occurrence],
+    now: dt.datetime,
+    *,
+    grace: dt.timedelta,
+    tolerance: dt.timedelta = dt.timedelta(minutes=2),
+) -> Plan:
+    """Sort `due` by lateness at `now`: up to `tolerance` on time, up to `grace` late, older skipped.
+
+    Occurrences after `now` are not due yet and are left out. Both bounds are inclusive.
+    """
+    now = _aware(now, "now")
+    result = Plan()
+    for o in sorted(due, key=_sort_key):
+        if o.at > now:
+            continue
+        lateness = now - o.at
+        if lateness <= tolerance:
+            result.on_time.append(o)
+        elif lateness <= grace:
+            result.late.append(o)
+        else:
+            result.skipped.append(o)
+    return result
+
+
+# --- what a digest lists ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DoneItem:
+    commitment: Commitment
+    done_on: dt.date
+
+
+@dataclass(frozen=True)
+class DigestItems:
+    """The commitments a digest shows, by section, each sorted by date then id."""
+
+    today: dt.date
+    lookahead_days: int
+    recent_days: int
+    overdue: list[Commitment] = field(default_factory=list)
+    upcoming: list[Commitment] = field(default_factory=list)
+    recently_done: list[DoneItem] = field(default_factory=list)
+
+
+def done_date(commitment: Commitment, state: CommitmentState | None, tz: ZoneInfo) -> dt.date | None:
+    """When it was done, in `tz`: the Done button's time if a user pressed it, else the file's done_on."""
+    if state is not None and state.status == "done" and state.updated_at is not None:
+        return _as_utc(state.updated_at).astimezone(tz).date()
+    return commitment.done_on
+
+
+def digest_items(
+    commitments: Commitments,
+    states: Mapping[str, CommitmentState],
+    now: dt.datetime,
+    *,
+    tz: ZoneInfo,
+    lookahead_days: int,
+    recent_days: int,
+) -> DigestItems:
+    """Overdue (open, due before today), upcoming (open, due within lookahead) and recently done."""
+    today = _aware(now, "now").astimezone(tz).date()
+    horizon = today + dt.timedelta(days=lookahead_days)
+    since = today - dt.timedelta(days=recent_days)
+    items = DigestItems(today=today, lookahead_days=lookahead_days, recent_days=recent_days)
+    for c in sorted(as_list(commitments), key=lambda c: (c.due, c.id)):
+        state = states.get(c.id)
+        if effective_status(c, state) == "open":
+            if c.due < today:
+                items.overdue.append(c)
+            elif c.due <= horizon:
+                items.upcoming.append(c)
+            continue
+        day = done_date(c, state, tz)
+        if day is not None and since <= day <= today:
+            items.recently_done.append(DoneItem(c, day))
+    items.recently_done.sort(key=lambda d: (d.done_on, d.commitment.id), reverse=True)
+    return items

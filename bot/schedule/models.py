@@ -1,0 +1,312 @@
+"""Models of data/commitments.yml and data/schedule.yml, their loaders and the check against the release."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.datafiles import load_yaml_model
+from bot.errors import ConfigError
+from bot.release.models import Lang, Release, Text
+from bot.schedule.occurrence import Status
+
+_SLUG = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+_SLUG_MAX = 48
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{8,}$")
+_CRON_EXAMPLE = '"0 9 * * MON"'
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value) or len(value) > _SLUG_MAX:
+        raise ValueError(
+            f"expected a short id of lower-case letters, digits and single hyphens such as "
+            f'"fr-presidency" (at most {_SLUG_MAX} characters), got {value!r}'
+        )
+    return value
+
+
+def _channel(value: str) -> str:
+    if not _CHANNEL.match(value):
+        raise ValueError(f'expected a Slack channel id such as "C0123456789" (not a #name), got {value!r}')
+    return value
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name`; ValueError says what was expected."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f'expected an IANA time zone such as "Asia/Tokyo" or "Europe/Paris", got {name!r}'
+        ) from None
+
+
+def _time_zone(value: str) -> str:
+    zone(value)
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+ChannelId = Annotated[str, AfterValidator(_channel)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+
+
+def validate_crontab(expr: str) -> str:
+    """A 5-field crontab APScheduler 3 reads the way cron does; ValueError says what was expected.
+
+    Two places where APScheduler 3 and cron disagree are refused rather than silently misread:
+    numeric days of the week (APScheduler counts Monday as 0, cron counts Sunday as 0), and
+    restricting both the day of the month and the day of the week (cron fires when either
+    matches, APScheduler only when both do).
+    """
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"expected a 5-field crontab such as {_CRON_EXAMPLE} "
+            f"(minute hour day-of-month month day-of-week), got {len(fields)} field(s) in {expr!r}"
+        )
+    day_of_month, day_of_week = fields[2], fields[4]
+    if any(ch.isdigit() for ch in day_of_week):
+        raise ValueError(
+            f"expected day names such as MON or MON-FRI in the day-of-week field, got {day_of_week!r} "
+            "(numbers are ambiguous: cron counts Sunday as 0, APScheduler Monday)"
+        )
+    if day_of_month not in {"*", "?"} and day_of_week not in {"*", "?"}:
+        raise ValueError(
+            f"expected either a day of the month or a day of the week, not both, in {expr!r} "
+            "(cron fires when either matches, APScheduler only when both do)"
+        )
+    try:
+        CronTrigger.from_crontab(" ".join(fields), timezone=dt.UTC)
+    except ValueError as exc:
+        raise ValueError(f"expected a 5-field crontab such as {_CRON_EXAMPLE}: {exc}") from None
+    return " ".join(fields)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- data/commitments.yml -------------------------------------------------------------------------
+
+SourceKind = Literal["bilateral", "outcome", "meeting"]
+
+
+class Source(_Model):
+    """Where a commitment comes from: a bilateral meeting, an adopted outcome, or the meeting itself."""
+
+    kind: SourceKind
+    ref: str = Field(min_length=1, description='bilateral id, outcome id, or "meeting"')
+
+    @model_validator(mode="after")
+    def _meeting_ref(self) -> Source:
+        if self.kind == "meeting" and self.ref != "meeting":
+            raise ValueError(f"expected ref: meeting when kind is meeting, got {self.ref!r}")
+        return self
+
+
+DEFAULT_REMINDERS = (30, 7, 1, 0)
+
+
+class Commitment(_Model):
+    """One follow-up the release implies: what, from where, whose, and by when (often an assumption)."""
+
+    id: Slug
+    title: Text
+    detail: Text
+    source: Source
+    owner_desk: str = Field(min_length=1)
+    due: dt.date
+    window_start: dt.date | None = None
+    due_is_assumption: bool
+    assumption_note: Text | None = None
+    status: Status = "open"
+    done_on: dt.date | None = None
+    reminders: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDERS))
+    remind_at: dt.time = dt.time(9, 0)
+    channel: ChannelId | None = None
+
+    @field_validator("reminders")
+    @classmethod
+    def _offsets(cls, value: list[int]) -> list[int]:
+        if any(days < 0 for days in value):
+            raise ValueError(f"expected days before the due date, each 0 or more, got {value}")
+        if len(set(value)) != len(value):
+            raise ValueError(f"expected each offset once, got {value}")
+        return value
+
+    @field_validator("remind_at", mode="before")
+    @classmethod
+    def _quoted_time(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted 10:30 as the base-60 number 630; pydantic would take it as seconds.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f'expected a quoted local time such as "09:00", got the number {value}')
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Commitment:
+        if self.due_is_assumption and self.assumption_note is None:
+            raise ValueError(
+                "expected an assumption_note saying why the date was chosen when due_is_assumption"
+            )
+        if self.status == "done" and self.done_on is None:
+            raise ValueError("expected done_on (the date it was done) when status is done")
+        if self.status == "open" and self.done_on is not None:
+            raise ValueError("expected no done_on while status is open")
+        if self.window_start is not None and self.window_start > self.due:
+            raise ValueError(f"expected window_start ({self.window_start}) on or before due ({self.due})")
+        if self.remind_at.tzinfo is not None:
+            raise ValueError('expected a local time without an offset, such as "09:00"')
+        return self
+
+
+class CommitmentsFile(_Model):
+    """data/commitments.yml: the curated follow-ups."""
+
+    commitments: list[Commitment] = Field(default_factory=list)
+
+    @field_validator("commitments")
+    @classmethod
+    def _unique_ids(cls, value: list[Commitment]) -> list[Commitment]:
+        ids = [c.id for c in value]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"expected unique ids, got {', '.join(duplicates)} more than once")
+        return value
+
+    def get(self, commitment_id: str) -> Commitment | None:
+        return next((c for c in self.commitments if c.id == commitment_id), None)
+
+
+def check_against_release(file: CommitmentsFile, release: Release) -> list[tuple[str, str]]:
+    """(field, reason) for every source ref or owner desk the release does not have."""
+    known = {
+        "bilateral": [b.id for b in release.bilaterals],
+        "outcome": [o.id for o in release.outcomes],
+        "meeting": ["meeting"],
+    }
+    desks = [d.id for d in release.desks]
+    problems: list[tuple[str, str]] = []
+    for index, c in enumerate(file.commitments):
+        where = f"commitments.{index}"
+        ids = known[c.source.kind]
+        if c.source.ref not in ids:
+            problems.append(
+                (
+                    f"{where}.source.ref",
+                    f"unknown {c.source.kind} {c.source.ref!r}; expected one of {', '.join(ids)}",
+                )
+            )
+        if c.owner_desk not in desks:
+            problems.append(
+                (f"{where}.owner_desk", f"unknown desk {c.owner_desk!r}; expected one of {', '.join(desks)}")
+            )
+    return problems
+
+
+def load_commitments(path: Path, *, release: Release | None = None) -> CommitmentsFile:
+    """Load data/commitments.yml; with `release`, also check every reference against it."""
+    file = load_yaml_model(path, CommitmentsFile)
+    if release is not None:
+        problems = check_against_release(file, release)
+        if problems:
+            raise ConfigError(path, problems)
+    return file
+
+
+# --- data/schedule.yml ----------------------------------------------------------------------------
+
+
+class Digest(_Model):
+    """A channel digest of open, overdue and recently done follow-ups, posted on a crontab."""
+
+    id: Slug
+    channel: ChannelId
+    cron: str
+    timezone: TimeZoneName | None = None
+    lang: Lang = "ja"
+    lookahead_days: int = Field(14, ge=0, le=366)
+    recent_days: int = Field(7, ge=0, le=366)
+
+    @field_validator("cron")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        return validate_crontab(value)
+
+
+class ReminderSettings(_Model):
+    """Where and how commitment reminders are posted (a commitment's own `channel` wins)."""
+
+    channel: ChannelId
+    timezone: TimeZoneName | None = None
+    lang: Lang = "ja"
+
+
+class ScheduleFile(_Model):
+    """data/schedule.yml: the digests, the reminder channel and their time zones."""
+
+    timezone: TimeZoneName = "Asia/Tokyo"
+    digests: list[Digest] = Field(default_factory=list)
+    reminders: ReminderSettings | None = None
+    grace_minutes: float | None = Field(None, ge=0, description="overrides G7BOT_GRACE_MINUTES when set")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_digest_ids(cls, data: Any) -> Any:
+        # A digest without an id gets "digest-<n>" (1-based); the shipped file names every one.
+        if isinstance(data, dict) and isinstance(data.get("digests"), list):
+            digests = [
+                {"id": f"digest-{n}", **d} if isinstance(d, dict) and "id" not in d else d
+                for n, d in enumerate(data["digests"], start=1)
+            ]
+            data = {**data, "digests": digests}
+        return data
+
+    @field_validator("digests")
+    @classmethod
+    def _unique_ids(cls, value: list[Digest]) -> list[Digest]:
+        ids = [d.id for d in value]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"expected unique digest ids, got {', '.join(duplicates)} more than once")
+        return value
+
+    def digest_timezone(self, digest: Digest) -> ZoneInfo:
+        return zone(digest.timezone or self.timezone)
+
+    def reminder_timezone(self) -> ZoneInfo:
+        own = self.reminders.timezone if self.reminders is not None else None
+        return zone(own or self.timezone)
+
+    def channel_timezone(self, channel: str) -> ZoneInfo:
+        """A channel's time zone: the reminders channel's, else that of a digest posted there."""
+        if self.reminders is not None and self.reminders.channel == channel:
+            return self.reminder_timezone()
+        digest = next((d for d in self.digests if d.channel == channel), None)
+        return self.digest_timezone(digest) if digest is not None else self.reminder_timezone()
+
+    def channel_lang(self, channel: str) -> Lang:
+        """A channel's language, found the same way as its time zone."""
+        if self.reminders is not None and self.reminders.channel == channel:
+            return self.reminders.lang
+        digest = next((d for d in self.digests if d.channel == channel), None)
+        return digest.lang if digest is not None else self.reminder_lang
+
+    @property
+    def reminder_lang(self) -> Lang:
+        return self.reminders.lang if self.reminders is not None else "ja"
+
+    @property
+    def reminder_channel(self) -> str | None:
+        return self.reminders.channel if self.reminders is not None else None
+
+
+def load_schedule(path: Path) -> ScheduleFile:
+    """Load data/schedule.yml (or G7BOT_SCHEDULE); raises ConfigError naming the file and field."""
+    return load_yaml_model(path, ScheduleFile)

@@ -1,0 +1,503 @@
+"""The delivery log and commitment states: SQLite for one instance, PostgreSQL for several."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, Row, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+from bot.errors import ConfigError
+from bot.schedule.occurrence import CommitmentState, Occurrence
+
+logger = logging.getLogger(__name__)
+
+DeliveryStatus = Literal["pending", "sent", "skipped"]
+STATUSES: tuple[DeliveryStatus, ...] = ("pending", "sent", "skipped")
+Identity = tuple[str, str, str, dt.datetime]
+
+_SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Any constant works: it only has to be the same for every instance of the bot.
+_PG_SCHEMA_LOCK = 0x67375F6C6F67
+_ERROR_MAX = 2000
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out; SQLite keeps naive UTC text, PostgreSQL timestamptz.
+
+    SQLite compares these as text, so every value must be UTC in one format for `<`, `=` and the
+    unique constraint to agree with time order.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: the delivery log stores aware UTC times only")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+metadata = MetaData()
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("scheduled_at", UtcDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("late", Boolean, nullable=False, default=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_owner", String(255)),
+    Column("lease_until", UtcDateTime()),
+    Column("next_attempt_at", UtcDateTime()),
+    Column("last_error", Text),
+    Column("message_ts", String(32)),
+    Column("sent_at", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    # The whole occurrence (lang, timezone, ids), so a retry can render what the first attempt would have.
+    Column("occurrence", JSON),
+    UniqueConstraint("kind", "key", "channel", "scheduled_at", name="uq_deliveries_identity"),
+    CheckConstraint("status IN ('pending', 'sent', 'skipped')", name="ck_deliveries_status"),
+    Index("ix_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_deliveries_scheduled_at", "scheduled_at"),
+    Index("ix_deliveries_message", "channel", "message_ts"),
+)
+
+commitment_states = Table(
+    "commitment_states",
+    metadata,
+    Column("commitment_id", String(255), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("snoozed_until", UtcDateTime()),
+    Column("updated_by", String(255)),
+    Column("updated_at", UtcDateTime()),
+    CheckConstraint("status IN ('open', 'done')", name="ck_commitment_states_status"),
+)
+
+
+class Delivery(BaseModel):
+    """One row of the delivery log.
+
+    `reclaimed` is not a column: claim() and claim_retries() set it when they took over a row that
+    already existed, i.e. an earlier attempt may have reached Slack and the channel must be checked
+    before posting again.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: int
+    kind: str
+    key: str
+    channel: str
+    scheduled_at: dt.datetime
+    status: DeliveryStatus
+    late: bool
+    attempts: int
+    lease_owner: str | None
+    lease_until: dt.datetime | None
+    next_attempt_at: dt.datetime | None
+    last_error: str | None
+    message_ts: str | None
+    sent_at: dt.datetime | None
+    created_at: dt.datetime
+    occurrence: Occurrence | None = None
+    reclaimed: bool = False
+
+    @property
+    def identity(self) -> Identity:
+        return (self.kind, self.key, self.channel, self.scheduled_at)
+
+    def to_occurrence(self) -> Occurrence:
+        """The occurrence as claimed; rows without one (written by hand) get the defaults."""
+        if self.occurrence is not None:
+            return self.occurrence
+        return Occurrence.model_validate(
+            {"kind": self.kind, "key": self.key, "channel": self.channel, "at": self.scheduled_at}
+        )
+
+
+def _delivery(row: Row[Any], *, reclaimed: bool = False) -> Delivery:
+    values = dict(row._mapping)
+    return Delivery.model_validate({**values, "reclaimed": reclaimed})
+
+
+class Store:
+    """The delivery log: every post is claimed here before it is sent, and marked after.
+
+    Every method takes `now`; nothing here reads the clock. Each method is one short transaction that
+    starts with its write, so SQLite takes the write lock first and waits (busy timeout) instead of
+    failing to upgrade a read lock.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False):
+        parsed = make_url(url)
+        self.dialect: str = parsed.get_backend_name()
+        if self.dialect not in {"sqlite", "postgresql"}:
+            raise ConfigError(
+                "database url",
+                [("url", f"expected sqlite:///path or postgresql+psycopg://..., got {parsed.drivername}")],
+            )
+        self.url = parsed.render_as_string(hide_password=True)
+        self.engine: Engine
+        if self.dialect == "sqlite":
+            self.engine = _sqlite_engine(url, parsed.database, echo=echo)
+        else:
+            self.engine = create_engine(url, echo=echo, pool_pre_ping=True)
+        self.create_all()
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    def create_all(self, *, attempts: int = 5) -> None:
+        """Create the tables if missing; two instances starting together must both succeed."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.engine.begin() as conn:
+                    if self.dialect == "postgresql":
+                        # Serialises concurrent create_all on one database; released at commit.
+                        conn.execute(select(func.pg_advisory_xact_lock(_PG_SCHEMA_LOCK)))
+                    metadata.create_all(conn)
+                return
+            except DBAPIError as exc:
+                # The other instance created a table between our check and our CREATE TABLE.
+                if attempt == attempts:
+                    raise
+                logger.info("create_all raced another instance (%s); trying again", type(exc.orig).__name__)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def _insert(self) -> Any:
+        """The dialect's INSERT, which knows ON CONFLICT."""
+        if self.dialect == "postgresql":
+            return postgresql.insert(deliveries)
+        return sqlite.insert(deliveries)
+
+    # ---- claiming ----------------------------------------------------------------------------
+    def claim(
+        self, occ: Occurrence, *, now: dt.datetime, owner: str, lease: dt.timedelta, late: bool
+    ) -> Delivery | None:
+        """Lease `occ` to `owner`; None when another owner holds it or it is already sent or skipped."""
+        values = _new_row(occ, now=now, status="pending", late=late)
+        values.update(lease_owner=owner, lease_until=now + lease)
+        stmt = (
+            self._insert()
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["kind", "key", "channel", "scheduled_at"])
+            .returning(*deliveries.c)
+        )
+        with self._tx() as conn:
+            row = conn.execute(stmt).first()
+            if row is not None:
+                return _delivery(row)
+            takeover = (
+                update(deliveries)
+                .where(
+                    deliveries.c.kind == occ.kind,
+                    deliveries.c.key == occ.key,
+                    deliveries.c.channel == occ.channel,
+                    deliveries.c.scheduled_at == occ.at,
+                    _claimable(now),
+                )
+                .values(lease_owner=owner, lease_until=now + lease, late=deliveries.c.late | late)
+                .returning(*deliveries.c)
+            )
+            row = conn.execute(takeover).first()
+        return _delivery(row, reclaimed=True) if row is not None else None
+
+    def claim_retries(
+        self, *, now: dt.datetime, owner: str, lease: dt.timedelta, limit: int
+    ) -> list[Delivery]:
+        """Take pending rows whose lease expired and whose retry time has come (crashes and failures)."""
+        candidates = (
+            select(deliveries.c.id)
+            .where(_claimable(now))
+            .order_by(deliveries.c.scheduled_at, deliveries.c.id)
+            .limit(limit)
+        )
+        with self._tx() as conn:
+            ids = list(conn.execute(candidates).scalars())
+        claimed: list[Delivery] = []
+        for delivery_id in ids:
+            # Another instance may take any of these between the select and here: the WHERE decides.
+            stmt = (
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, _claimable(now))
+                .values(lease_owner=owner, lease_until=now + lease)
+                .returning(*deliveries.c)
+            )
+            with self._tx() as conn:
+                row = conn.execute(stmt).first()
+            if row is not None:
+                claimed.append(_delivery(row, reclaimed=True))
+        return claimed
+
+    # ---- outcomes ----------------------------------------------------------------------------
+    def mark_sent(self, delivery_id: int, *, ts: str, now: dt.datetime, owner: str) -> bool:
+        """Record the post. A post is a fact: it is recorded even if our lease was lost meanwhile."""
+        values = {
+            "status": "sent",
+            "message_ts": ts,
+            "sent_at": now,
+            "lease_owner": owner,
+            "lease_until": None,
+            "next_attempt_at": None,
+        }
+        pending = and_(deliveries.c.id == delivery_id, deliveries.c.status == "pending")
+        with self._tx() as conn:
+            ours = conn.execute(
+                update(deliveries).where(pending, deliveries.c.lease_owner == owner).values(**values)
+            ).rowcount
+            if ours == 1:
+                return True
+            taken = conn.execute(update(deliveries).where(pending).values(**values)).rowcount
+        if taken == 1:
+            logger.warning("delivery %s: lease lost before it was marked sent (ts %s)", delivery_id, ts)
+            return True
+        logger.error("delivery %s: posted as %s but the log already had it as done", delivery_id, ts)
+        return False
+
+    def mark_failed(
+        self, delivery_id: int, *, error: str, now: dt.datetime, retry_at: dt.datetime, owner: str
+    ) -> bool:
+        """Count the attempt, release the lease and keep the row pending until `retry_at`."""
+        stmt = (
+            update(deliveries)
+            .where(
+                deliveries.c.id == delivery_id,
+                deliveries.c.status == "pending",
+                deliveries.c.lease_owner == owner,
+            )
+            .values(
+                attempts=deliveries.c.attempts + 1,
+                lease_owner=None,
+                lease_until=None,
+                next_attempt_at=retry_at,
+                last_error=error[:_ERROR_MAX],
+            )
+        )
+        with self._tx() as conn:
+            done = conn.execute(stmt).rowcount == 1
+        if not done:
+            logger.warning(
+                "delivery %s: failure not recorded, the lease is no longer %s's", delivery_id, owner
+            )
+        return done
+
+    def record_skipped(self, occ: Occurrence, *, now: dt.datetime, reason: str) -> bool:
+        """Log `occ` as skipped unless it is already in the log; True when this call recorded it."""
+        values = _new_row(occ, now=now, status="skipped", late=True)
+        values["last_error"] = reason[:_ERROR_MAX]
+        stmt = (
+            self._insert()
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["kind", "key", "channel", "scheduled_at"])
+            .returning(deliveries.c.id)
+        )
+        with self._tx() as conn:
+            return conn.execute(stmt).first() is not None
+
+    # ---- reading -----------------------------------------------------------------------------
+    def known(self, since: dt.datetime) -> set[Identity]:
+        """Identities in the log (any status) scheduled at or after `since`."""
+        stmt = select(
+            deliveries.c.kind, deliveries.c.key, deliveries.c.channel, deliveries.c.scheduled_at
+        ).where(deliveries.c.scheduled_at >= since)
+        with self._tx() as conn:
+            return {(r.kind, r.key, r.channel, r.scheduled_at) for r in conn.execute(stmt)}
+
+    def deliveries(self, **filters: object) -> list[Delivery]:
+        """Rows whose columns equal the given values, e.g. deliveries(status="pending", channel="C1")."""
+        unknown = set(filters) - set(deliveries.c.keys())
+        if unknown:
+            raise TypeError(f"not a deliveries column: {', '.join(sorted(unknown))}")
+        stmt = (
+            select(deliveries)
+            .where(*(deliveries.c[name] == value for name, value in filters.items()))
+            .order_by(deliveries.c.scheduled_at, deliveries.c.id)
+        )
+        with self._tx() as conn:
+            return [_delivery(row) for row in conn.execute(stmt)]
+
+    def get(self, delivery_id: int) -> Delivery | None:
+        with self._tx() as conn:
+            row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
+        return _delivery(row) if row is not None else None
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = dict.fromkeys(STATUSES, 0)
+        stmt = select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
+        with self._tx() as conn:
+            for status, count in conn.execute(stmt):
+                out[status] = count
+        return out
+
+    def find_by_message(self, channel: str, ts: str) -> Delivery | None:
+        stmt = select(deliveries).where(deliveries.c.channel == channel, deliveries.c.message_ts == ts)
+        with self._tx() as conn:
+            row = conn.execute(stmt).first()
+        return _delivery(row) if row is not None else None
+
+    # ---- commitment states -------------------------------------------------------------------
+    def states(self) -> dict[str, CommitmentState]:
+        with self._tx() as conn:
+            rows = conn.execute(select(commitment_states)).all()
+        return {row.commitment_id: CommitmentState.model_validate(dict(row._mapping)) for row in rows}
+
+    def state(self, commitment_id: str) -> CommitmentState:
+        stmt = select(commitment_states).where(commitment_states.c.commitment_id == commitment_id)
+        with self._tx() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return CommitmentState(commitment_id=commitment_id)
+        return CommitmentState.model_validate(dict(row._mapping))
+
+    def set_done(self, commitment_id: str, *, by: str, now: dt.datetime) -> bool:
+        return self._set_state(commitment_id, status="done", snoozed_until=None, by=by, now=now)
+
+    def snooze(self, commitment_id: str, *, until: dt.datetime, by: str, now: dt.datetime) -> bool:
+        return self._set_state(commitment_id, status="open", snoozed_until=until, by=by, now=now)
+
+    def reopen(self, commitment_id: str, *, by: str, now: dt.datetime) -> bool:
+        return self._set_state(commitment_id, status="open", snoozed_until=None, by=by, now=now)
+
+    def _set_state(
+        self,
+        commitment_id: str,
+        *,
+        status: Literal["open", "done"],
+        snoozed_until: dt.datetime | None,
+        by: str,
+        now: dt.datetime,
+    ) -> bool:
+        """Upsert; a click older than the stored one (a slow instance) does not overwrite a newer one."""
+        values: Mapping[str, object] = {
+            "commitment_id": commitment_id,
+            "status": status,
+            "snoozed_until": snoozed_until,
+            "updated_by": by,
+            "updated_at": now,
+        }
+        insert = (
+            postgresql.insert(commitment_states)
+            if self.dialect == "postgresql"
+            else sqlite.insert(commitment_states)
+        )
+        stmt = insert.values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["commitment_id"],
+            set_={
+                name: stmt.excluded[name] for name in ("status", "snoozed_until", "updated_by", "updated_at")
+            },
+            where=or_(
+                commitment_states.c.updated_at.is_(None),
+                commitment_states.c.updated_at <= stmt.excluded.updated_at,
+            ),
+        )
+        with self._tx() as conn:
+            return conn.execute(stmt.returning(commitment_states.c.commitment_id)).first() is not None
+
+
+def _claimable(now: dt.datetime) -> Any:
+    """Pending, nobody's live lease, and its retry time (if any) has come."""
+    return and_(
+        deliveries.c.status == "pending",
+        or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
+        or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now),
+    )
+
+
+def _new_row(occ: Occurrence, *, now: dt.datetime, status: DeliveryStatus, late: bool) -> dict[str, Any]:
+    return {
+        "kind": occ.kind,
+        "key": occ.key,
+        "channel": occ.channel,
+        "scheduled_at": occ.at,
+        "status": status,
+        "late": late,
+        "attempts": 0,
+        "created_at": now,
+        "occurrence": occ.model_dump(mode="json"),
+    }
+
+
+def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
+    memory = not database or database == ":memory:"
+    if not database or memory:
+        engine = create_engine(
+            url, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: object) -> None:
+        cursor = dbapi_conn.cursor()
+        try:
+            if not memory:
+                # WAL: readers never wait for the writer; the busy timeout makes writers queue.
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    return engine
+
+
+__all__ = ["STATUSES", "Delivery", "DeliveryStatus", "Identity", "Store", "UtcDateTime"]

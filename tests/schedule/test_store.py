@@ -1,0 +1,310 @@
+"""The delivery log on SQLite and PostgreSQL: claims are exclusive, leases expire, nothing is lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import create_engine, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError, StatementError
+
+from bot.schedule.occurrence import Occurrence
+from bot.schedule.store import Store, deliveries
+
+# Read at import: the autouse fixture in conftest clears G7BOT_* variables before each test.
+POSTGRES_URL = os.environ.get("G7BOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = bool(os.environ.get("G7BOT_REQUIRE_POSTGRES"))
+
+NOW = dt.datetime(2025, 1, 6, 0, 0, tzinfo=dt.UTC)
+LEASE = dt.timedelta(minutes=2)
+T = TypeVar("T")
+
+
+@contextmanager
+def postgres_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped afterwards, so parallel runs never collide."""
+    try:
+        admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (ImportError, SQLAlchemyError) as exc:
+        where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
+        reason = f"PostgreSQL not reachable at {where} (set G7BOT_TEST_POSTGRES_URL): {exc}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    schema = f"g7bot_test_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'g7bot.sqlite3'}"
+    else:
+        with postgres_url() as url:
+            yield url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with Store(store_url) as s:
+        yield s
+
+
+def occ(key: str = "digest:daily", *, channel: str = "C1", at: dt.datetime = NOW) -> Occurrence:
+    kind = "digest" if key.startswith("digest") else "reminder"
+    return Occurrence(kind=kind, key=key, channel=channel, at=at)
+
+
+def race(n: int, fn: Callable[[int], T]) -> list[T]:
+    """Run fn(0..n-1) in n threads released together."""
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> T:
+        barrier.wait()
+        return fn(i)
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+# ---- set-up ------------------------------------------------------------------------------------
+
+
+def test_sqlite_file_parent_is_created_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "log.sqlite3"
+    with Store(f"sqlite:///{path}") as s:
+        assert s.claim(occ(), now=NOW, owner="a", lease=LEASE, late=False) is not None
+    assert path.exists()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_create_all_is_idempotent_and_survives_two_instances_starting_together(store_url: str) -> None:
+    stores = race(4, lambda _: Store(store_url))
+    try:
+        stores[0].create_all()
+        assert stores[1].claim(occ(), now=NOW, owner="a", lease=LEASE, late=False) is not None
+        assert stores[2].counts() == {"pending": 1, "sent": 0, "skipped": 0}
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_other_databases_are_refused() -> None:
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="expected sqlite"):
+        Store("mysql://user:secret@db/g7bot")
+
+
+# ---- claim -------------------------------------------------------------------------------------
+
+
+def test_claim_inserts_a_pending_row_leased_to_the_owner(store: Store) -> None:
+    tokyo = dt.timezone(dt.timedelta(hours=9))
+    at = dt.datetime(2025, 1, 6, 9, 0, 0, 123456, tzinfo=tokyo)
+    d = store.claim(occ(at=at), now=NOW, owner="a", lease=LEASE, late=True)
+    assert d is not None
+    assert (d.status, d.lease_owner, d.attempts, d.late, d.reclaimed) == ("pending", "a", 0, True, False)
+    assert d.scheduled_at == at and d.scheduled_at.tzinfo == dt.UTC
+    assert d.lease_until == NOW + LEASE and d.lease_until.tzinfo == dt.UTC
+    assert d.created_at == NOW
+    assert d.to_occurrence() == occ(at=at)
+    [again] = store.deliveries(key="digest:daily")
+    assert again.scheduled_at == at and again.scheduled_at.tzinfo == dt.UTC
+
+
+def test_a_live_lease_keeps_others_out_and_an_expired_one_is_taken_over(store: Store) -> None:
+    first = store.claim(occ(), now=NOW, owner="a", lease=LEASE, late=False)
+    assert first is not None
+    assert store.claim(occ(), now=NOW, owner="b", lease=LEASE, late=False) is None
+    assert store.claim(occ(), now=NOW + LEASE, owner="b", lease=LEASE, late=False) is None  # not yet <
+    later = NOW + LEASE + dt.timedelta(seconds=1)
+    taken = store.claim(occ(), now=later, owner="b", lease=LEASE, late=True)
+    assert taken is not None
+    assert (taken.id, taken.lease_owner, taken.lease_until) == (first.id, "b", later + LEASE)
+    assert taken.reclaimed
+    assert taken.late  # late once claimed late
+    assert store.counts() == {"pending": 1, "sent": 0, "skipped": 0}
+
+
+def test_sent_and_skipped_rows_are_never_claimed_again(store: Store) -> None:
+    d = store.claim(occ("digest:a"), now=NOW, owner="a", lease=LEASE, late=False)
+    assert d is not None
+    assert store.mark_sent(d.id, ts="1.000001", now=NOW, owner="a")
+    assert store.record_skipped(occ("digest:b"), now=NOW, reason="past the grace period")
+    much_later = NOW + dt.timedelta(days=1)
+    for key in ("digest:a", "digest:b"):
+        assert store.claim(occ(key), now=much_later, owner="b", lease=LEASE, late=False) is None
+    assert store.claim_retries(now=much_later, owner="b", lease=LEASE, limit=10) == []
+    sent = store.find_by_message("C1", "1.000001")
+    assert sent is not None and (sent.status, sent.message_ts, sent.sent_at) == ("sent", "1.000001", NOW)
+    [skipped] = store.deliveries(status="skipped")
+    assert (skipped.key, skipped.last_error) == ("digest:b", "past the grace period")
+
+
+def test_exactly_one_of_racing_threads_wins_each_claim(store: Store, store_url: str) -> None:
+    # Each thread has its own Store (its own engine and connections), like separate processes.
+    stores = [Store(store_url) for _ in range(4)]
+    try:
+        for i in range(10):
+            o = occ(f"reminder:c{i}:d1")
+            won = race(4, lambda t, o=o: stores[t].claim(o, now=NOW, owner=f"o{t}", lease=LEASE, late=False))
+            assert sum(d is not None for d in won) == 1, won
+    finally:
+        for s in stores:
+            s.close()
+    assert store.counts()["pending"] == 10
+
+
+def test_racing_claim_retries_share_the_rows_without_overlap(store: Store, store_url: str) -> None:
+    for i in range(30):
+        assert store.claim(occ(f"reminder:c{i}:d1"), now=NOW, owner="dead", lease=LEASE, late=False)
+    stores = [Store(store_url) for _ in range(3)]
+    later = NOW + dt.timedelta(minutes=5)
+    try:
+        got = race(3, lambda t: stores[t].claim_retries(now=later, owner=f"o{t}", lease=LEASE, limit=30))
+    finally:
+        for s in stores:
+            s.close()
+    ids = [d.id for batch in got for d in batch]
+    assert len(ids) == len(set(ids)) == 30
+    assert all(d.reclaimed and d.lease_owner == f"o{t}" for t, batch in enumerate(got) for d in batch)
+
+
+# ---- failures and retries ----------------------------------------------------------------------
+
+
+def test_mark_failed_keeps_the_row_pending_until_its_retry_time(store: Store) -> None:
+    d = store.claim(occ(), now=NOW, owner="a", lease=LEASE, late=False)
+    assert d is not None
+    retry_at = NOW + dt.timedelta(seconds=30)
+    assert store.mark_failed(d.id, error="DeliveryError: fatal_error", now=NOW, retry_at=retry_at, owner="a")
+    failed = store.get(d.id)
+    assert failed is not None
+    assert (failed.status, failed.attempts) == ("pending", 1)
+    assert failed.lease_owner is failed.lease_until is None
+    assert (failed.next_attempt_at, failed.last_error) == (retry_at, "DeliveryError: fatal_error")
+    early = retry_at - dt.timedelta(seconds=1)
+    assert store.claim_retries(now=early, owner="b", lease=LEASE, limit=10) == []
+    assert store.claim(occ(), now=early, owner="b", lease=LEASE, late=False) is None
+    [retry] = store.claim_retries(now=retry_at, owner="b", lease=LEASE, limit=10)
+    assert (retry.id, retry.attempts, retry.lease_owner, retry.reclaimed) == (d.id, 1, "b", True)
+
+
+def test_crashed_claims_come_back_once_their_lease_expires(store: Store) -> None:
+    for i in range(3):
+        store.claim(
+            occ(f"digest:{i}", at=NOW + dt.timedelta(minutes=i)),
+            now=NOW,
+            owner="dead",
+            lease=LEASE,
+            late=False,
+        )
+    assert store.claim_retries(now=NOW + dt.timedelta(minutes=1), owner="b", lease=LEASE, limit=10) == []
+    later = NOW + dt.timedelta(minutes=3)
+    first_two = store.claim_retries(now=later, owner="b", lease=LEASE, limit=2)
+    assert [d.key for d in first_two] == ["digest:0", "digest:1"]  # oldest first
+    [last] = store.claim_retries(now=later, owner="b", lease=LEASE, limit=2)
+    assert last.key == "digest:2"
+
+
+def test_a_lost_lease_still_records_the_post_but_not_a_failure(store: Store) -> None:
+    d = store.claim(occ(), now=NOW, owner="a", lease=LEASE, late=False)
+    assert d is not None
+    later = NOW + dt.timedelta(minutes=3)
+    assert store.claim(occ(), now=later, owner="b", lease=LEASE, late=False) is not None
+    assert not store.mark_failed(d.id, error="x", now=later, retry_at=later, owner="a")
+    assert store.mark_sent(d.id, ts="2.000001", now=later, owner="a")  # the post happened: keep it
+    assert not store.mark_sent(d.id, ts="3.000001", now=later, owner="b")
+    sent = store.get(d.id)
+    assert sent is not None and (sent.status, sent.message_ts, sent.attempts) == ("sent", "2.000001", 0)
+
+
+def test_record_skipped_only_inserts_what_is_absent(store: Store) -> None:
+    assert store.claim(occ("digest:a"), now=NOW, owner="a", lease=LEASE, late=False)
+    assert not store.record_skipped(occ("digest:a"), now=NOW, reason="late")
+    assert store.record_skipped(occ("digest:b"), now=NOW, reason="late")
+    assert not store.record_skipped(occ("digest:b"), now=NOW, reason="late")
+    assert store.counts() == {"pending": 1, "sent": 0, "skipped": 1}
+
+
+# ---- reading -----------------------------------------------------------------------------------
+
+
+def test_known_lists_identities_at_or_after_since(store: Store) -> None:
+    before, at, after = (NOW + dt.timedelta(hours=h) for h in (-1, 0, 1))
+    store.claim(occ("digest:a", at=before), now=NOW, owner="a", lease=LEASE, late=False)
+    store.claim(occ("digest:b", at=at), now=NOW, owner="a", lease=LEASE, late=False)
+    store.record_skipped(occ("digest:c", at=after, channel="C2"), now=NOW, reason="late")
+    expected = {occ("digest:b", at=at).identity, occ("digest:c", at=after, channel="C2").identity}
+    assert store.known(at) == expected
+
+
+def test_deliveries_filters_by_column(store: Store) -> None:
+    store.claim(occ("digest:a"), now=NOW, owner="a", lease=LEASE, late=False)
+    store.claim(occ("digest:b", channel="C2"), now=NOW, owner="a", lease=LEASE, late=False)
+    assert [d.key for d in store.deliveries(channel="C2")] == ["digest:b"]
+    assert len(store.deliveries()) == 2
+    with pytest.raises(TypeError, match="nope"):
+        store.deliveries(nope=1)
+
+
+def test_naive_datetimes_are_refused(store: Store) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        store.claim(occ(), now=NOW.replace(tzinfo=None), owner="a", lease=LEASE, late=False)
+
+
+def test_a_row_written_by_hand_still_renders(store: Store) -> None:
+    d = store.claim(occ(), now=NOW, owner="a", lease=LEASE, late=False)
+    assert d is not None
+    with store.engine.begin() as conn:
+        conn.execute(update(deliveries).values(occurrence=None))
+    got = store.get(d.id)
+    assert got is not None and got.occurrence is None
+    assert got.to_occurrence() == occ()
+
+
+# ---- commitment states -------------------------------------------------------------------------
+
+
+def test_commitment_states_done_snooze_reopen(store: Store) -> None:
+    assert store.states() == {}
+    until = NOW + dt.timedelta(days=1)
+    assert store.snooze("c1", until=until, by="U1", now=NOW)
+    assert store.set_done("c2", by="U2", now=NOW)
+    states = store.states()
+    assert (states["c1"].status, states["c1"].snoozed_until, states["c1"].updated_by) == ("open", until, "U1")
+    assert states["c1"].snoozed_until is not None and states["c1"].snoozed_until.tzinfo == dt.UTC
+    assert (states["c2"].status, states["c2"].updated_at) == ("done", NOW)
+    later = NOW + dt.timedelta(minutes=1)
+    assert store.reopen("c2", by="U3", now=later)
+    assert store.state("c2").status == "open"
+    assert store.state("c3").status == "open"  # never touched
+
+
+def test_an_older_click_does_not_overwrite_a_newer_one(store: Store) -> None:
+    assert store.set_done("c1", by="U1", now=NOW + dt.timedelta(minutes=1))
+    assert not store.reopen("c1", by="U2", now=NOW)  # processed late by a slow instance
+    state = store.state("c1")
+    assert (state.status, state.updated_by) == ("done", "U1")

@@ -10,6 +10,7 @@ from typing import Any
 from bot.locale import LocaleCache
 from bot.release.loader import load_release
 from bot.release.lookup import ReleaseLookup
+from bot.release.models import Release
 from bot.settings import Settings
 
 
@@ -44,6 +45,6 @@ class Runtime:
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.settings.admin_users
 
-    def reload_release(self) -> None:
-        """Load the release again; on error the old one stays (the ConfigError propagates)."""
-        self.lookup = ReleaseLookup(load_release(self.settings.release_file))
+    def set_release(self, release: Release) -> None:
+        """Swap in a newly loaded release; requests already running keep the lookup they took."""
+        self.lookup = ReleaseLookup(release)

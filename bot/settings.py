@@ -40,6 +40,8 @@ class Settings(BaseSettings):
         frozenset(), validation_alias=_env("G7BOT_ADMIN_USERS")
     )
     grace_minutes: float = Field(30.0, ge=0, validation_alias=_env("G7BOT_GRACE_MINUTES"))
+    tick_seconds: int = Field(15, ge=1, le=60, validation_alias=_env("G7BOT_TICK_SECONDS"))
+    lease_seconds: float = Field(120.0, gt=0, validation_alias=_env("G7BOT_LEASE_SECONDS"))
     locale_cache_seconds: float = Field(3600.0, ge=0, validation_alias=_env("G7BOT_LOCALE_CACHE_SECONDS"))
     log_level: str = Field("INFO", validation_alias=_env("G7BOT_LOG_LEVEL"))
 

@@ -132,7 +132,7 @@ def start(settings: Settings, *, local: bool = False, poster: Poster | None = No
         poster=poster,
         release=lambda: runtime.lookup.release,
         loaded=loaded,
-        reload_release=runtime.reload_release,
+        set_release=runtime.set_release,
     )
     return Started(settings=settings, manifest=manifest, runtime=runtime, app=app)
 

@@ -39,6 +39,8 @@ class Fault:
     retry_after: float | None = None
     delay: float = 0.0
     body: dict[str, Any] | None = None
+    # Close the connection without answering (the client sees ServerDisconnectedError).
+    disconnect: bool = False
 
 
 @dataclass
@@ -119,12 +121,18 @@ class SlackStandIn:
 
     def _run(self) -> None:
         self._loop = asyncio.new_event_loop()
-        self._loop.run_until_complete(self._serve())
+        try:
+            self._loop.run_until_complete(self._serve())
+        finally:
+            # An unclosed loop leaks its self-pipe sockets: a ResourceWarning, an error under pytest.
+            self._loop.close()
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        # slack_sdk sends some methods (users.info, conversations.history) as GET with query arguments.
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_get("/ws", self._ws)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -176,6 +184,9 @@ class SlackStandIn:
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
+            if fault.disconnect and request.transport is not None:
+                request.transport.close()
+                return web.Response(status=204)
             if fault.status != 200:
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 body = fault.body or {"ok": False, "error": "ratelimited" if fault.status == 429 else "fatal_error"}

@@ -19,6 +19,8 @@ Outcome = Literal["posted", "late", "recovered", "failed"]
 SKIP_REASON = "past the grace period"
 # find_posted looks this far before the scheduled time, for clocks that disagree a little.
 _FIND_MARGIN = dt.timedelta(minutes=1)
+# conversations.history errors that no retry cures: the app lacks channels:history / groups:history.
+_CANNOT_LOOK = frozenset({"missing_scope", "no_permission", "not_allowed_token_type"})
 
 
 class PlanLike(Protocol):
@@ -169,8 +171,7 @@ class Deliverer:
         try:
             if delivery.reclaimed or delivery.attempts > 0:
                 # An earlier attempt may have reached Slack before the log heard of it.
-                since = delivery.scheduled_at - _FIND_MARGIN
-                found = await self.poster.find_posted(delivery.channel, delivery.id, since=since)
+                found = await self._find_posted(delivery)
                 if found is not None:
                     await asyncio.to_thread(
                         self.store.mark_sent, delivery.id, ts=found, now=now, owner=self.owner
@@ -199,6 +200,22 @@ class Deliverer:
             # The post carries its delivery id: once the lease runs out, a retry finds it, not reposts.
             logger.exception("delivery %s posted as %s but not recorded", delivery.id, ts)
         return "late" if delivery.late else "posted"
+
+    async def _find_posted(self, delivery: Delivery) -> str | None:
+        since = delivery.scheduled_at - _FIND_MARGIN
+        try:
+            return await self.poster.find_posted(delivery.channel, delivery.id, since=since)
+        except DeliveryError as exc:
+            if getattr(exc, "error", None) not in _CANNOT_LOOK:
+                raise
+            # Waiting would not help: posting risks a rare double, not posting loses it for good.
+            logger.error(
+                "delivery %s: cannot look in %s for an earlier post (%s); posting without checking",
+                delivery.id,
+                delivery.channel,
+                exc,
+            )
+            return None
 
     async def _fail(self, delivery: Delivery, now: dt.datetime, exc: BaseException) -> None:
         retry_at = now + self.backoff(delivery.attempts, retry_after=getattr(exc, "retry_after", None))

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks import build_message
 from bot.errors import ConfigError
+from bot.release.loader import load_release
 from bot.release.models import Release
 from bot.schedule import due
 from bot.schedule.content import (
@@ -64,7 +65,7 @@ class FollowupService:
     poster: Poster
     release: Callable[[], Release]
     loaded: Loaded
-    reload_release: Callable[[], None] = lambda: None
+    set_release: Callable[[Release], None] = lambda release: None
     owner: str = field(default_factory=instance_id)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -76,6 +77,7 @@ class FollowupService:
             occurrences=self._occurrences,
             plan=self._plan,
             render=self.render,
+            lease=dt.timedelta(seconds=self.settings.lease_seconds),
         )
 
     # ---- what the followups command reads (FollowupSource) ---------------------------------
@@ -152,11 +154,13 @@ class FollowupService:
     def reload(self) -> list[str]:
         """Reload release, commitments and schedule together; on error keep the old ones."""
         try:
-            self.reload_release()
-            loaded = load_files(self.settings, self.release())
+            release = load_release(self.settings.release_file)
+            loaded = load_files(self.settings, release)
         except ConfigError as exc:
             logger.warning("reload refused, keeping the previous data:\n%s", exc.describe())
             return exc.describe().splitlines()
+        # Only now, with every file valid, swap them all.
+        self.set_release(release)
         self.loaded = loaded
         logger.info("reloaded data and schedule")
         return []

@@ -1,4 +1,4 @@
-"""APScheduler only ticks: every 15 seconds on the clock, it asks the service what is due at `now`."""
+"""APScheduler only ticks: every G7BOT_TICK_SECONDS on the clock, it asks the service what is due at `now`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.schedule.service import FollowupService
 
 logger = logging.getLogger(__name__)
-
-TICK_SECONDS = "*/15"
 
 
 async def run_tick(service: FollowupService, clock: Callable[[], dt.datetime]) -> None:
@@ -32,7 +30,7 @@ def start_scheduler(service: FollowupService, clock: Callable[[], dt.datetime]) 
     scheduler = AsyncIOScheduler(timezone=dt.UTC)
     scheduler.add_job(
         run_tick,
-        CronTrigger(second=TICK_SECONDS, timezone=dt.UTC),
+        CronTrigger(second=f"*/{service.settings.tick_seconds}", timezone=dt.UTC),
         args=[service, clock],
         id="g7bot-tick",
         max_instances=1,

@@ -202,6 +202,27 @@ def test_a_crash_before_posting_is_posted_once_the_lease_expires(store: Store, s
     assert posted_ids(slack) == [claimed.id]
 
 
+def test_without_the_history_scope_a_recovered_delivery_is_still_posted(
+    store: Store, slack: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert store.claim(occ("digest:daily"), now=NOW, owner="crashed", lease=LEASE, late=False)
+    slack.add_fault(Fault("conversations.history", status=400, body={"ok": False, "error": "missing_scope"}))
+    with caplog.at_level(logging.ERROR, logger="bot.schedule.deliverer"):
+        assert tick(make_deliverer(store, slack, [occ("digest:daily")]), NOW + minutes(3)) == TickReport(
+            posted=1
+        )
+    assert any("missing_scope" in r.getMessage() for r in caplog.records)
+
+
+def test_when_the_channel_cannot_be_checked_for_now_the_post_waits(store: Store, slack: SlackStandIn) -> None:
+    assert store.claim(occ("digest:daily"), now=NOW, owner="crashed", lease=LEASE, late=False)
+    slack.add_fault(Fault("conversations.history", status=500, times=3))
+    assert tick(make_deliverer(store, slack, [occ("digest:daily")]), NOW + minutes(3)) == TickReport(failed=1)
+    assert slack.posts() == []
+    [d] = store.deliveries(status="pending")
+    assert d.attempts == 1
+
+
 def test_an_unexpected_error_is_logged_and_the_row_kept(
     store: Store, slack: SlackStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import pytest
 from sqlalchemy import create_engine, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
 from bot.schedule.occurrence import Occurrence
@@ -33,11 +33,14 @@ T = TypeVar("T")
 @contextmanager
 def postgres_url() -> Iterator[str]:
     """A URL whose search_path is a fresh schema, dropped afterwards, so parallel runs never collide."""
+    admin: Engine | None = None
     try:
         admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
     except (ImportError, SQLAlchemyError) as exc:
+        if admin is not None:
+            admin.dispose()
         where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
         reason = f"PostgreSQL not reachable at {where} (set G7BOT_TEST_POSTGRES_URL): {exc}"
         if REQUIRE_POSTGRES:

@@ -1,0 +1,279 @@
+"""End to end over HTTP: `python -m bot serve` in a subprocess, real signed requests, the Slack stand-in."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.messages import msg
+from bot.release.models import Release
+from tests.slack_standin import SlackStandIn
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "e2e-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-e2e-0000-secret"
+READY_WITHIN = 20.0
+STOP_WITHIN = 10.0
+
+
+@dataclass
+class Server:
+    host: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+    slack: SlackStandIn
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    def stderr(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def child_env(**values: str) -> dict[str, str]:
+    """The test process's environment without any Slack or bot setting, plus `values`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "G7BOT_")) and k not in {"PORT", "HOST"}
+    }
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(values)
+    return env
+
+
+def wait_until_healthy(server: Server) -> None:
+    """Poll GET /healthz until it answers 200, failing early if the process dies; bounded in total."""
+    deadline = time.monotonic() + READY_WITHIN
+    while time.monotonic() < deadline:
+        try:
+            status, _, _ = server.request("GET", "/healthz")
+        except OSError:
+            status = None
+        if status == 200:
+            return
+        try:
+            code = server.process.wait(timeout=0.05)  # doubles as the pause between polls
+        except subprocess.TimeoutExpired:
+            continue
+        pytest.fail(f"g7bot serve exited with {code} before it was ready:\n{server.stderr()}")
+    pytest.fail(f"g7bot serve was not healthy within {READY_WITHIN:.0f} s:\n{server.stderr()}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM, then SIGKILL if it has not stopped in time; the exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            return process.wait(timeout=STOP_WITHIN)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait(timeout=STOP_WITHIN)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("serve") / "stderr.log"
+    with SlackStandIn() as slack, log.open("wb") as err:
+        host, port = "127.0.0.1", free_port()
+        env = child_env(
+            HOST=host,
+            PORT=str(port),
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_API_URL=slack.api_url,
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err
+        )
+        srv = Server(host=host, port=port, process=process, log=log, slack=slack)
+        try:
+            wait_until_healthy(srv)
+            yield srv
+        finally:
+            code = stop(process)
+        # uvicorn shuts down cleanly on SIGTERM, then re-raises the signal: -15 is a clean stop here.
+        assert code in (0, -signal.SIGTERM), f"g7bot serve exited with {code}:\n{srv.stderr()}"
+
+
+def slash_form(text: str, *, user_id: str = "U_E2E") -> bytes:
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T0LOCAL",
+            "team_domain": "local",
+            "channel_id": "C0LOCAL",
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": "e2e",
+            "command": "/g7",
+            "text": text,
+            "api_app_id": "A0LOCAL",
+            "is_enterprise_install": "false",
+            "response_url": "https://hooks.slack.invalid/commands/1",
+            "trigger_id": "1.2.3",
+        }
+    ).encode()
+
+
+def signed(body: bytes, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=body),
+    }
+
+
+def post_command(server: Server, text: str, **kwargs: Any) -> tuple[int, dict[str, str], bytes]:
+    body = slash_form(text)
+    return server.request("POST", "/slack/events", body, signed(body, **kwargs))
+
+
+def reply(status: int, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    assert status == 200, body
+    assert headers["content-type"].startswith("application/json")
+    message: dict[str, Any] = json.loads(body)
+    assert message["response_type"] == "ephemeral"
+    assert message["text"]
+    assert message["blocks"]
+    assert message["blocks"][0]["type"] == "header"
+    return message
+
+
+def test_healthz(server: Server) -> None:
+    status, headers, body = server.request("GET", "/healthz")
+    assert status == 200
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {"status": "ok"}
+
+
+def test_bilateral_france(server: Server, release: Release) -> None:
+    message = reply(*post_command(server, "bilateral france"))
+    fr = next(b for b in release.bilaterals if b.id == "fr")
+    # The stand-in gives unknown users the ja-JP locale.
+    assert message["blocks"][0]["text"]["text"] == msg(
+        "bilateral.title", "ja", number=fr.number, organisation=fr.organisation("ja")
+    )
+    assert fr.counterpart.name("ja") in json.dumps(message["blocks"], ensure_ascii=False)
+    assert any(c.args.get("user") == "U_E2E" for c in server.slack.calls_to("users.info"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        pytest.param("payload", "「payload」", id="payload-alone"),
+        pytest.param("bilateral france payload", "アン・ル=エナンフ", id="payload-after-query"),
+        pytest.param("payload=x&payload=y", "payload", id="payload-as-form"),
+    ],
+)
+def test_text_with_payload_gets_a_helpful_reply(server: Server, text: str, expect: str) -> None:
+    message = reply(*post_command(server, text))
+    assert expect in message["text"]
+
+
+def test_text_of_4000_characters(server: Server) -> None:
+    message = reply(*post_command(server, "bilateral " + "ｆ" * 3990))
+    assert len(message["blocks"]) <= 50
+
+
+def test_bad_signature(server: Server) -> None:
+    status, _, _ = post_command(server, "bilateral france", secret="not-the-secret")
+    assert status == 401
+
+
+def test_missing_signature_headers(server: Server) -> None:
+    body = slash_form("bilateral france")
+    status, _, _ = server.request(
+        "POST", "/slack/events", body, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert status == 401
+
+
+def test_stale_timestamp(server: Server) -> None:
+    status, _, _ = post_command(server, "bilateral france", timestamp=int(time.time()) - 6 * 60)
+    assert status == 401
+
+
+def test_body_changed_after_signing(server: Server) -> None:
+    body = slash_form("help")
+    headers = signed(body)
+    status, _, _ = server.request("POST", "/slack/events", body.replace(b"help", b"docs"), headers)
+    assert status == 401
+
+
+def test_get_on_the_events_path_is_405(server: Server) -> None:
+    status, headers, _ = server.request("GET", "/slack/events")
+    assert status == 405
+    assert headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/"), ("GET", "/nope"), ("POST", "/slack/event")])
+def test_unknown_path_is_404(server: Server, method: str, path: str) -> None:
+    status, _, _ = server.request(method, path, b"" if method == "POST" else None)
+    assert status == 404
+
+
+def test_oversized_body_is_413(server: Server) -> None:
+    body = slash_form("x" * (1024 * 1024 + 1))
+    status, _, _ = server.request("POST", "/slack/events", body, signed(body))
+    assert status == 413
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        pytest.param(b"payload=notjson", "application/x-www-form-urlencoded", id="payload-not-json"),
+        pytest.param(b"payload=null", "application/x-www-form-urlencoded", id="payload-null"),
+        pytest.param(b"{notjson", "application/x-www-form-urlencoded", id="brace-not-json"),
+        pytest.param(b"[1, 2]", "application/json", id="json-array"),
+        pytest.param(b"null", "application/json", id="json-null"),
+    ],
+)
+def test_unparseable_unsigned_body_is_400_not_a_crash(server: Server, body: bytes, content_type: str) -> None:
+    # Bolt parses the body before the signature is checked: anyone who can reach the port can send these.
+    status, _, _ = server.request("POST", "/slack/events", body, {"Content-Type": content_type})
+    assert status == 400
+    status, _, _ = server.request("GET", "/healthz")
+    assert status == 200
+
+
+def test_log_warns_about_the_socket_mode_mismatch_and_keeps_secrets(server: Server) -> None:
+    # manifest.yml says socket_mode_enabled: true, and this server has no SLACK_APP_TOKEN.
+    log = server.stderr()
+    (warning,) = [line for line in log.splitlines() if "socket_mode_enabled" in line]
+    assert "WARNING" in warning
+    assert "SLACK_APP_TOKEN" in warning
+    assert SECRET not in log
+    assert BOT_TOKEN not in log
+    assert "Traceback" not in log
+    assert "Exception in ASGI application" not in log

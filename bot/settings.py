@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     signing_secret: SecretStr | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
     app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    # Bolt switches to multi-workspace OAuth by itself when these two are set; g7bot is single-workspace.
+    client_id: str | None = Field(None, validation_alias=_env("SLACK_CLIENT_ID"))
+    client_secret: SecretStr | None = Field(None, validation_alias=_env("SLACK_CLIENT_SECRET"))
     api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
     host: str = Field("0.0.0.0", validation_alias=_env("HOST"))
     port: int = Field(3000, ge=0, le=65535, validation_alias=_env("PORT"))
@@ -58,6 +61,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(u.strip() for u in value.split(",") if u.strip())
         return value
+
+    @model_validator(mode="after")
+    def _single_workspace(self) -> Settings:
+        if self.client_id and self.client_secret:
+            raise ValueError(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set, which would switch Bolt to OAuth for many "
+                "workspaces; g7bot runs in one workspace with SLACK_BOT_TOKEN: unset them"
+            )
+        return self
 
     @property
     def release_file(self) -> Path:

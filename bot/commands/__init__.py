@@ -96,11 +96,15 @@ def answer(
         services=services,
     )
     if not words:
-        return help.run(ask)
-    found = _words().get(words[0])
-    if found is None:
-        return _unknown(ask, words)
-    return found.run(ask)
+        reply = help.run(ask)
+    elif (found := _words().get(words[0])) is None:
+        reply = _unknown(ask, words)
+    else:
+        reply = found.run(ask)
+    if len(text) > INPUT_LIMIT:
+        note = msg("error.too_long", lang, length=len(text), limit=INPUT_LIMIT)
+        reply = reply.model_copy(update={"footer": [*reply.footer, note]})
+    return reply
 
 
 def _unknown(ask: Ask, words: list[str]) -> Reply:

@@ -148,7 +148,7 @@ class FollowupService:
     def request_digest(self, channel: str | None, now: dt.datetime) -> list[str]:
         occurrences = self.digest_occurrences(channel, now)
         for occ in occurrences:
-            self._spawn(self.deliverer.post_now(occ, now))
+            self.spawn(self.deliverer.post_now(occ, now))
         return [o.channel for o in occurrences]
 
     def reload(self) -> list[str]:
@@ -195,8 +195,8 @@ class FollowupService:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def _spawn(self, coro: Any) -> None:
-        # Called from a listener on the running loop; keep a reference so the task is not collected.
+    def spawn(self, coro: Any) -> None:
+        """Run `coro` on the running loop after the ack; keep a reference so it is not collected."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

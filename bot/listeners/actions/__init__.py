@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import Any
@@ -15,7 +14,6 @@ from bot.schedule.content import ACTION_IDS
 logger = logging.getLogger(__name__)
 
 FOLLOWUP_ACTIONS = re.compile("^(" + "|".join(ACTION_IDS) + ")$")
-_pending: set[asyncio.Task[None]] = set()
 
 
 def register(app: AsyncApp, runtime: Runtime) -> tuple[str, ...]:
@@ -39,8 +37,6 @@ def register(app: AsyncApp, runtime: Runtime) -> tuple[str, ...]:
                 logger.exception("follow-up button %s failed", action.get("action_id"))
 
         # The ack goes back at once; the store update and chat.update follow on the loop.
-        task = asyncio.get_running_loop().create_task(press())
-        _pending.add(task)
-        task.add_done_callback(_pending.discard)
+        service.spawn(press())
 
     return ACTION_IDS

@@ -76,9 +76,7 @@ def build_blocks(reply: Reply) -> list[Block]:
             )
         )
     if reply.footer:
-        tail.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f) for f in reply.footer[:MAX_CONTEXT_ELEMENTS]])
-        )
+        tail.append(ContextBlock(elements=[MarkdownTextObject(text=f) for f in reply.footer[:MAX_CONTEXT_ELEMENTS]]))
     room = MAX_BLOCKS - len(head) - len(tail)
     if len(body) > room:
         body = body[: room - 1]

@@ -36,9 +36,7 @@ def lang_of_locale(locale: str | None) -> Lang | None:
 class LocaleCache:
     """Remembers user -> language for `ttl` seconds, at most `size` users (least recently used go)."""
 
-    def __init__(
-        self, *, ttl: float = 3600.0, size: int = 10_000, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, *, ttl: float = 3600.0, size: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
         self.size = size
         self._clock = clock
@@ -65,9 +63,7 @@ class LocaleCache:
         if hit:
             return lang
         try:
-            resp = await asyncio.wait_for(
-                client.users_info(user=user_id, include_locale=True), timeout=_LOOKUP_TIMEOUT
-            )
+            resp = await asyncio.wait_for(client.users_info(user=user_id, include_locale=True), timeout=_LOOKUP_TIMEOUT)
         # The language is a nicety: no failure of this look-up may cost the user the answer.
         # aiohttp's ServerDisconnectedError and ClientPayloadError are not OSErrors.
         except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError) as exc:

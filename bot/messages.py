@@ -105,7 +105,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "`{command} admin` is for administrators only. Please ask one of them.",
     },
     "admin.usage": {
-        "ja": "使い方: `{command} admin schedule` / `{command} admin digest-now [チャンネル]` / `{command} admin reload`",
+        "ja": "使い方: `{command} admin schedule` / `{command} admin digest-now [チャンネル]` / "
+        "`{command} admin reload`",
         "en": "Usage: `{command} admin schedule` / `{command} admin digest-now [channel]` / `{command} admin reload`",
     },
     "admin.no_scheduler": {
@@ -148,8 +149,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "followups.assumed": {"ja": "(仮の期日)", "en": "(assumed date)"},
     "followups.owner": {"ja": "担当: {desk}", "en": "Owner: {desk}"},
     "followups.assumptions": {
-        "ja": "リリースには期日の記載がありません。(仮の期日)は計画上の仮定です"
-        "(data/commitments.yml で修正)。",
+        "ja": "リリースには期日の記載がありません。(仮の期日)は計画上の仮定です(data/commitments.yml で修正)。",
         "en": "The release states no due dates: dates marked (assumed date) are planning assumptions "
         "(edit data/commitments.yml).",
     },
@@ -160,8 +160,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "followups.hint": {
         "ja": "国・機関や窓口で絞り込めます: `{command} followups フランス`、`{command} followups ai`",
-        "en": "Filter by country, organisation or desk: "
-        "`{command} followups france`, `{command} followups ai`",
+        "en": "Filter by country, organisation or desk: `{command} followups france`, `{command} followups ai`",
     },
     # digests
     "digest.title": {"ja": "G7フォローアップ ダイジェスト({date})", "en": "G7 follow-ups: digest for {date}"},

@@ -39,9 +39,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(DATA_DIR, validation_alias=_env("G7BOT_DATA_DIR"))
     schedule_file: Path | None = Field(None, validation_alias=_env("G7BOT_SCHEDULE"))
     database_url: str | None = Field(None, validation_alias=_env("G7BOT_DATABASE_URL"))
-    admin_users: Annotated[frozenset[str], NoDecode] = Field(
-        frozenset(), validation_alias=_env("G7BOT_ADMIN_USERS")
-    )
+    admin_users: Annotated[frozenset[str], NoDecode] = Field(frozenset(), validation_alias=_env("G7BOT_ADMIN_USERS"))
     grace_minutes: float = Field(30.0, ge=0, validation_alias=_env("G7BOT_GRACE_MINUTES"))
     tick_seconds: int = Field(15, ge=1, le=60, validation_alias=_env("G7BOT_TICK_SECONDS"))
     lease_seconds: float = Field(120.0, gt=0, validation_alias=_env("G7BOT_LEASE_SECONDS"))

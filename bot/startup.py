@@ -15,7 +15,6 @@ from bot.app import build_app
 from bot.errors import ConfigError
 from bot.manifest import AppManifest, load_manifest, socket_mode_mismatch_warning
 from bot.runtime import Runtime
-
 from bot.schedule.service import FollowupService, Poster, load_files
 from bot.schedule.store import Store
 from bot.schedule.wiring import start_scheduler
@@ -38,7 +37,9 @@ class Started:
         return service
 
     async def ask(self, text: str, *, user_id: str | None = None) -> dict[str, Any]:
-        message = await local_transport.ask(self.app, self.runtime.command, text, user_id=user_id or local_transport.LOCAL_USER)
+        message = await local_transport.ask(
+            self.app, self.runtime.command, text, user_id=user_id or local_transport.LOCAL_USER
+        )
         await self.service.settle()
         return message
 
@@ -57,8 +58,10 @@ class Started:
         interactive = sys.stdin.isatty()
         command = self.runtime.command
         if interactive:
-            print(f"g7bot console: type what follows {command} (help, summary, bilateral france, ...). "
-                  "Ctrl-D or `exit` quits.")
+            print(
+                f"g7bot console: type what follows {command} (help, summary, bilateral france, ...). "
+                "Ctrl-D or `exit` quits."
+            )
         while True:
             try:
                 line = await asyncio.to_thread(input, f"{command} " if interactive else "")
@@ -77,8 +80,10 @@ class Started:
             asyncio.run(self._serve_socket_mode())
         else:
             if self.settings.signing_secret is None:
-                raise ConfigError("environment", [("SLACK_SIGNING_SECRET", "required to serve HTTP mode "
-                                                   "(or set SLACK_APP_TOKEN for Socket Mode)")])
+                raise ConfigError(
+                    "environment",
+                    [("SLACK_SIGNING_SECRET", "required to serve HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")],
+                )
             asyncio.run(self._serve_http())
         return 0
 
@@ -87,10 +92,10 @@ class Started:
 
         scheduler = start_scheduler(self.service, self.runtime.clock)
 
-        server = build_server(self.app, host=self.settings.host, port=self.settings.port,
-                              log_level=self.settings.log_level)
-        logger.info("serving HTTP on %s:%s (POST /slack/events, GET /healthz)", self.settings.host,
-                    self.settings.port)
+        server = build_server(
+            self.app, host=self.settings.host, port=self.settings.port, log_level=self.settings.log_level
+        )
+        logger.info("serving HTTP on %s:%s (POST /slack/events, GET /healthz)", self.settings.host, self.settings.port)
         try:
             await server.serve()
         finally:

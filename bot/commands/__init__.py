@@ -24,8 +24,15 @@ _EXTRA: list[Command] = []
 INPUT_LIMIT = 500
 
 LANG_WORDS: dict[str, Lang] = {
-    "en": "en", "english": "en", "英語": "en", "eng": "en",
-    "ja": "ja", "jp": "ja", "japanese": "ja", "日本語": "ja", "jpn": "ja",
+    "en": "en",
+    "english": "en",
+    "英語": "en",
+    "eng": "en",
+    "ja": "ja",
+    "jp": "ja",
+    "japanese": "ja",
+    "日本語": "ja",
+    "jpn": "ja",
 }
 
 
@@ -108,7 +115,7 @@ def answer(
 
 
 def _unknown(ask: Ask, words: list[str]) -> Reply:
-    """"Did you mean …", then help. A bare country or topic suggests the command that takes it."""
+    """ "Did you mean …", then help. A bare country or topic suggests the command that takes it."""
     lang, slash, first = ask.lang, ask.command, words[0]
     visible = [c for c in registry() if not c.hidden and (ask.is_admin or not c.admin)]
     suggestions: list[str] = []

@@ -24,9 +24,17 @@ ADMIN = True
 
 _CHANNEL = re.compile(r"^<?#?([CGD][A-Z0-9]{8,})(?:\|[^>]*)?>?$", re.IGNORECASE)
 _ACTIONS = {
-    "schedule": "schedule", "スケジュール": "schedule", "予定": "schedule", "next": "schedule",
-    "digest-now": "digest-now", "digest": "digest-now", "digestnow": "digest-now", "今すぐ": "digest-now",
-    "reload": "reload", "再読込": "reload", "再読み込み": "reload",
+    "schedule": "schedule",
+    "スケジュール": "schedule",
+    "予定": "schedule",
+    "next": "schedule",
+    "digest-now": "digest-now",
+    "digest": "digest-now",
+    "digestnow": "digest-now",
+    "今すぐ": "digest-now",
+    "reload": "reload",
+    "再読込": "reload",
+    "再読み込み": "reload",
 }
 
 
@@ -47,9 +55,9 @@ def _local(at: dt.datetime, tz: str) -> str:
 def _schedule(ask: Ask, services: AdminServices) -> Reply:
     lang = ask.lang
     runs = services.next_runs(ask.now, limit=15)
-    lines = [
-        f"• {_local(o.at, o.timezone)}  <#{o.channel}>  `{escape(o.key)}`" for o in runs
-    ] or [msg("admin.schedule.none", lang)]
+    lines = [f"• {_local(o.at, o.timezone)}  <#{o.channel}>  `{escape(o.key)}`" for o in runs] or [
+        msg("admin.schedule.none", lang)
+    ]
     return Reply(title=msg("admin.schedule.title", lang), sections=[Section(text="\n".join(lines))])
 
 
@@ -65,8 +73,10 @@ def _digest_now(ask: Ask, services: AdminServices) -> Reply:
     if not channels:
         return Reply(title=msg("admin.digest.title", lang), sections=[Section(text=msg("admin.digest.none", lang))])
     listed = ", ".join(f"<#{c}>" for c in channels)
-    return Reply(title=msg("admin.digest.title", lang), sections=[Section(text=msg("admin.digest.queued", lang,
-                                                                                     channels=listed))])
+    return Reply(
+        title=msg("admin.digest.title", lang),
+        sections=[Section(text=msg("admin.digest.queued", lang, channels=listed))],
+    )
 
 
 def _reload(ask: Ask, services: AdminServices) -> Reply:

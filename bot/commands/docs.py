@@ -23,6 +23,7 @@ def run(ask: Ask) -> Reply:
         if doc.format and doc.size_kb:
             details.append(msg("docs.size", lang, format=doc.format, size=doc.size_kb))
         lines.append(f"• {escape(doc.title(lang))} ({join(details, lang)})")
-    where = msg("docs.where", lang, publisher=escape(release.publisher(lang)),
-                published=format_date(release.published, lang))
+    where = msg(
+        "docs.where", lang, publisher=escape(release.publisher(lang)), published=format_date(release.published, lang)
+    )
     return Reply(title=msg("docs.title", lang), sections=[Section(text="\n".join(lines))], footer=[where])

@@ -89,6 +89,4 @@ def run(ask: Ask) -> Reply:
         release=ask.release,
         lead=lead,
     )
-    return reply.model_copy(
-        update={"footer": [*reply.footer, msg("followups.hint", ask.lang, command=ask.command)]}
-    )
+    return reply.model_copy(update={"footer": [*reply.footer, msg("followups.hint", ask.lang, command=ask.command)]})

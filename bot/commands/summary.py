@@ -29,9 +29,7 @@ def run(ask: Ask) -> Reply:
             f"*{msg('summary.trip', lang)}*\n{format_range(m.trip_start, m.trip_end, lang)}",
         ]
     )
-    topics = Section(
-        text=f"*{msg('summary.topics', lang)}*\n" + "\n".join(f"• {escape(t(lang))}" for t in m.topics)
-    )
+    topics = Section(text=f"*{msg('summary.topics', lang)}*\n" + "\n".join(f"• {escape(t(lang))}" for t in m.topics))
     said = Section(
         text=f"*{msg('summary.japan_said', lang)}*\n" + "\n".join(f"• {escape(t(lang))}" for t in m.japan_said)
     )

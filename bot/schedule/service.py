@@ -118,9 +118,7 @@ class FollowupService:
         commitment = self.loaded.commitments.get(occ.commitment_id or "")
         if commitment is None:
             raise LookupError(f"commitment {occ.commitment_id!r} is no longer in the data")
-        reply = build_reminder_reply(
-            commitment, occ, lang=occ.lang, release=release, state=states.get(commitment.id)
-        )
+        reply = build_reminder_reply(commitment, occ, lang=occ.lang, release=release, state=states.get(commitment.id))
         return build_message(reply)
 
     async def tick(self, now: dt.datetime) -> TickReport:
@@ -137,11 +135,26 @@ class FollowupService:
         chosen = [d for d in schedule.digests if channel is None or d.channel == channel]
         if channel is not None and not chosen:
             tz = schedule.timezone
-            return [Occurrence(kind="digest", key="digest:now", channel=channel, at=at,
-                               lang=self.settings.default_lang, timezone=tz)]
+            return [
+                Occurrence(
+                    kind="digest",
+                    key="digest:now",
+                    channel=channel,
+                    at=at,
+                    lang=self.settings.default_lang,
+                    timezone=tz,
+                )
+            ]
         return [
-            Occurrence(kind="digest", key=f"digest:{d.id}:now", channel=d.channel, at=at, lang=d.lang,
-                       timezone=str(schedule.digest_timezone(d)), digest_id=d.id)
+            Occurrence(
+                kind="digest",
+                key=f"digest:{d.id}:now",
+                channel=d.channel,
+                at=at,
+                lang=d.lang,
+                timezone=str(schedule.digest_timezone(d)),
+                digest_id=d.id,
+            )
             for d in chosen
         ]
 
@@ -166,8 +179,9 @@ class FollowupService:
         return []
 
     # ---- buttons -----------------------------------------------------------------------------
-    async def press(self, *, action_id: str, commitment_id: str, user_id: str, channel: str, ts: str,
-                    now: dt.datetime) -> None:
+    async def press(
+        self, *, action_id: str, commitment_id: str, user_id: str, channel: str, ts: str, now: dt.datetime
+    ) -> None:
         """Done / Snooze: update the commitment's state, then the reminder message (chat.update)."""
         commitment = self.loaded.commitments.get(commitment_id)
         if commitment is None:
@@ -186,8 +200,9 @@ class FollowupService:
             return
         lang = self.loaded.schedule.channel_lang(channel)
         tz = self.loaded.schedule.channel_timezone(channel)
-        reply = build_resolved_reply(commitment, action=action, user_id=user_id, lang=lang,
-                                     release=self.release(), when=when, tz=tz)
+        reply = build_resolved_reply(
+            commitment, action=action, user_id=user_id, lang=lang, release=self.release(), when=when, tz=tz
+        )
         await self.poster.update(channel, ts, build_message(reply))
 
     async def settle(self) -> None:

@@ -31,8 +31,14 @@ def register(app: AsyncApp, runtime: Runtime) -> tuple[str, ...]:
 
         async def press() -> None:
             try:
-                await service.press(action_id=action["action_id"], commitment_id=str(action.get("value", "")),
-                                    user_id=user_id, channel=channel, ts=ts, now=runtime.clock())
+                await service.press(
+                    action_id=action["action_id"],
+                    commitment_id=str(action.get("value", "")),
+                    user_id=user_id,
+                    channel=channel,
+                    ts=ts,
+                    now=runtime.clock(),
+                )
             except Exception:
                 logger.exception("follow-up button %s failed", action.get("action_id"))
 

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         """The SQLAlchemy URL; by default a SQLite file beside the working directory's var/."""
         return self.database_url or f"sqlite:///{Path.cwd() / 'var' / 'g7bot.sqlite3'}"
 
+    @property
+    def console_database(self) -> str:
+        """The console's own delivery log: what it prints must never count as posted to Slack."""
+        return f"sqlite:///{Path.cwd() / 'var' / 'g7bot-console.sqlite3'}"
+
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment (and `overrides`); a bad value is a ConfigError naming the variable."""

@@ -133,7 +133,7 @@ def start(settings: Settings, *, local: bool = False, poster: Poster | None = No
         poster = local_transport.ConsolePoster() if local or app.client.token is None else build_poster(settings)
     runtime.services = FollowupService(
         settings=settings,
-        store=Store(settings.database),
+        store=Store(settings.console_database if local else settings.database),
         poster=poster,
         release=lambda: runtime.lookup.release,
         loaded=loaded,

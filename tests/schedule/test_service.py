@@ -247,3 +247,14 @@ def test_admin_reload_keeps_the_old_schedule_on_error(started: Started, data_dir
     reply = slash(started, "admin reload en")
     assert "reloaded" in reply["text"]
     assert [d.id for d in started.service.schedule().digests] == ["tokyo-monday", "paris-weekly"]
+
+
+def test_the_console_never_shares_the_delivery_log_of_serve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    production = tmp_path / "production.sqlite3"
+    monkeypatch.setenv("G7BOT_DATABASE_URL", f"sqlite:///{production}")
+    monkeypatch.chdir(tmp_path)
+    local = start(load_settings(), local=True)
+    assert local.service.store.url.endswith("g7bot-console.sqlite3")
+    assert not production.exists()

@@ -44,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=settings.log_level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        # A line per scheduler tick is noise; its warnings and errors still show.
+        logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
         cmd = args.cmd or ("serve" if settings.bot_token else "console")
         if cmd == "check":
             from bot.check import run_check

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
 
 from bot.blocks import MAX_BLOCKS
+from bot.messages import msg
 from bot.settings import load_settings
 from bot.startup import Started, start
 from bot.transports import local
@@ -158,6 +159,9 @@ def check(message: dict[str, Any]) -> None:
     serialized = json.dumps(message, ensure_ascii=False)
     assert "<!" not in serialized
     assert "<@" not in serialized
+    # A helpful reply, not the apology the guard gives for a bug.
+    for lang in ("ja", "en"):
+        assert msg("error.bug", lang, ref="").split("`")[0] not in message["text"]
     assert _MARKUP.search(serialized) is None, serialized[:2000]
 
 
@@ -171,9 +175,7 @@ def check(message: dict[str, Any]) -> None:
 @example(text="")
 @example(text="\x00")
 @example(text="payload=%7B%7D")
-def test_any_text_is_answered_safely_over_both_transports(
-    started: Started, runner: asyncio.Runner, text: str
-) -> None:
+def test_any_text_is_answered_safely_over_both_transports(started: Started, runner: asyncio.Runner, text: str) -> None:
     via_socket = runner.run(local.ask(started.app, started.runtime.command, text, user_id=USER))
     via_http = runner.run(over_http(started, text))
 

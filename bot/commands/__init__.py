@@ -105,7 +105,7 @@ def answer(
     if not words:
         reply = help.run(ask)
     elif (found := _words().get(words[0])) is None:
-        reply = _unknown(ask, words)
+        reply = _unknown(ask, words, typed=text[:INPUT_LIMIT].split()[0])
     else:
         reply = found.run(ask)
     if len(text) > INPUT_LIMIT:
@@ -114,7 +114,7 @@ def answer(
     return reply
 
 
-def _unknown(ask: Ask, words: list[str]) -> Reply:
+def _unknown(ask: Ask, words: list[str], *, typed: str) -> Reply:
     """ "Did you mean …", then help. A bare country or topic suggests the command that takes it."""
     lang, slash, first = ask.lang, ask.command, words[0]
     visible = [c for c in registry() if not c.hidden and (ask.is_admin or not c.admin)]
@@ -125,12 +125,12 @@ def _unknown(ask: Ask, words: list[str]) -> Reply:
     elif ask.lookup.is_desk_keyword(first):
         suggestions.append(f"`{slash} contact {echo(' '.join(words))}`")
     choices = {word: c for c in visible for word in c.words}
-    for word, _score, _ in process.extract(first, list(choices), scorer=fuzz.WRatio, limit=3, score_cutoff=70):
+    for word, _score, _ in process.extract(first, list(choices), scorer=fuzz.ratio, limit=3, score_cutoff=75):
         cmd = choices[word]
         line = f"`{slash} {cmd.name}{(' ' + echo(rest)) if rest else ''}`"
         if line not in suggestions:
             suggestions.append(line)
-    lead = [msg("unknown.command", lang, text=echo(first))]
+    lead = [msg("unknown.command", lang, text=echo(typed))]
     if suggestions:
         lead.append(msg("unknown.did_you_mean", lang, suggestions=" / ".join(suggestions[:3])))
     return help.build_help(ask, registry(), lead=["\n".join(lead)])

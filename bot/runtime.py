@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.locale import LocaleCache
 from bot.release.loader import load_release
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import Release
+from bot.reply_cache import ReplyCache
 from bot.settings import Settings
 
 
@@ -27,6 +28,7 @@ class Runtime:
     lookup: ReleaseLookup
     locales: LocaleCache
     clock: Callable[[], dt.datetime] = utc_now
+    replies: ReplyCache = field(default_factory=ReplyCache)
     # The follow-up services (schedule, store, poster); None until bot.schedule wires them.
     services: Any = None
     # What build_app registered (commands, events, actions), for the manifest check.
@@ -48,3 +50,4 @@ class Runtime:
     def set_release(self, release: Release) -> None:
         """Swap in a newly loaded release; requests already running keep the lookup they took."""
         self.lookup = ReleaseLookup(release)
+        self.replies.clear()

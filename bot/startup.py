@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,14 +78,14 @@ class Started:
         if warning:
             logger.warning("%s", warning)
         if self.settings.app_token is not None:
-            asyncio.run(self._serve_socket_mode())
+            run(self._serve_socket_mode())
         else:
             if self.settings.signing_secret is None:
                 raise ConfigError(
                     "environment",
                     [("SLACK_SIGNING_SECRET", "required to serve HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")],
                 )
-            asyncio.run(self._serve_http())
+            run(self._serve_http())
         return 0
 
     async def _serve_http(self) -> None:
@@ -114,6 +115,17 @@ class Started:
             await run_socket_mode(self.app, self.settings.app_token.get_secret_value(), stop=stop)
         finally:
             scheduler.shutdown(wait=False)
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """Serve on uvloop, as uvicorn.Server.run() would; uvicorn applies its loop setting only there."""
+    try:
+        import uvloop
+    except ImportError:  # uvicorn[standard] has no uvloop on Windows
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def start(settings: Settings, *, local: bool = False, poster: Poster | None = None) -> Started:

@@ -57,6 +57,13 @@ def _words() -> dict[str, Command]:
     return {normalize(word): cmd for cmd in registry() for word in cmd.words}
 
 
+def is_static(text: str) -> bool:
+    """Whether the answer depends only on the text, the language, admin-ness and the data (not on time)."""
+    words, _ = parse(text)
+    found = _words().get(words[0]) if words else None
+    return found is None or found.static
+
+
 def split_lang(words: list[str]) -> tuple[list[str], Lang | None]:
     """Take a trailing `en` / `ja` (or English / 日本語) off the words."""
     if words and words[-1] in LANG_WORDS:
@@ -105,7 +112,7 @@ def answer(
     if not words:
         reply = help.run(ask)
     elif (found := _words().get(words[0])) is None:
-        reply = _unknown(ask, words, typed=text[:INPUT_LIMIT].split()[0])
+        reply = _unknown(ask, words, typed=text[:INPUT_LIMIT].split(maxsplit=1)[0])
     else:
         reply = found.run(ask)
     if len(text) > INPUT_LIMIT:

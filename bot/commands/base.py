@@ -45,6 +45,8 @@ class Command:
     aliases: tuple[str, ...] = ()
     admin: bool = False
     hidden: bool = False
+    # True when the answer depends on nothing but the text, language, admin-ness and release data.
+    static: bool = False
     words: tuple[str, ...] = field(default=())
 
     @classmethod
@@ -67,5 +69,6 @@ class Command:
             aliases=aliases,
             admin=bool(getattr(module, "ADMIN", False)),
             hidden=bool(getattr(module, "HIDDEN", False)),
+            static=bool(getattr(module, "STATIC", False)),
             words=(name, *aliases),
         )

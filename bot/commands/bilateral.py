@@ -14,6 +14,7 @@ from bot.reply import Reply, Section
 from bot.text import echo, escape
 
 ALIASES = ("bilaterals", "meeting", "meetings", "会談", "二国間", "二国間会談", "bilat")
+STATIC = True
 
 
 def meeting_line(b: Bilateral, lang: Lang) -> str:

@@ -14,6 +14,7 @@ from bot.reply import Reply, Section
 from bot.text import echo, escape
 
 ALIASES = ("contacts", "desk", "desks", "問い合わせ", "問合せ", "連絡先", "担当", "窓口")
+STATIC = True
 
 
 def desk_section(desk: Desk, lang: Lang) -> Section:

@@ -13,6 +13,7 @@ from bot.reply import Reply, Section
 from bot.text import escape
 
 ALIASES = ("documents", "doc", "資料", "関連資料")
+STATIC = True
 
 
 def run(ask: Ask) -> Reply:

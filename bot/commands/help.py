@@ -13,6 +13,7 @@ from bot.reply import Reply, Section
 from bot.text import escape
 
 ALIASES = ("ヘルプ", "使い方", "?", "?", "h")
+STATIC = True
 
 
 def build_help(ask: Ask, commands: list[Command], *, lead: list[str] | None = None) -> Reply:

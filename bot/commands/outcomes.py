@@ -13,6 +13,7 @@ from bot.reply import Reply, Section
 from bot.text import escape
 
 ALIASES = ("outcome", "declaration", "statement", "成果", "宣言", "閣僚宣言", "声明")
+STATIC = True
 
 
 def run(ask: Ask) -> Reply:

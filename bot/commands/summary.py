@@ -13,6 +13,7 @@ from bot.reply import Reply, Section
 from bot.text import escape
 
 ALIASES = ("概要", "まとめ", "サマリー", "about", "overview")
+STATIC = True
 
 
 def run(ask: Ask) -> Reply:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from typing import Any
 
+from bot.blocks import build_message
 from bot.errors import UserError
 from bot.messages import msg
 from bot.release.models import Lang
@@ -15,13 +17,13 @@ from bot.text import escape
 logger = logging.getLogger(__name__)
 
 
-def guarded(make: Callable[[], Reply], *, lang: Lang, what: str) -> Reply:
-    """Run `make`; never let an exception reach Slack as an error status or silence."""
+def guarded(make: Callable[[], dict[str, Any]], *, lang: Lang, what: str) -> dict[str, Any]:
+    """The Slack message `make` builds; never an exception reaching Slack as an error status or silence."""
     try:
         return make()
     except UserError as exc:
-        return Reply(title="g7bot", sections=[Section(text=escape(str(exc)))])
+        return build_message(Reply(title="g7bot", sections=[Section(text=escape(str(exc)))]))
     except Exception:
         ref = uuid.uuid4().hex[:8]
         logger.exception("bug while answering %s (ref %s)", what, ref)
-        return Reply(title="g7bot", sections=[Section(text=msg("error.bug", lang, ref=ref))])
+        return build_message(Reply(title="g7bot", sections=[Section(text=msg("error.bug", lang, ref=ref))]))

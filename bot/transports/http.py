@@ -155,6 +155,8 @@ def build_server(app: AsyncApp, *, host: str, port: int, log_level: str = "info"
         SlackASGI(app),
         host=host,
         port=port,
+        http="httptools",
+        loop="uvloop",
         lifespan="on",
         access_log=False,
         log_level=log_level.lower(),

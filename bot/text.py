@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import jaconv
 
@@ -12,6 +13,7 @@ _SPACES = re.compile(r"\s+")
 ECHO_LIMIT = 80
 
 
+@lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
     """Fold what a user typed to one comparable form.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -71,8 +71,16 @@ def split_lang(words: list[str]) -> tuple[list[str], Lang | None]:
     return words, None
 
 
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> tuple[tuple[str, ...], Lang | None]:
+    words, lang = split_lang(tokens(text))
+    return tuple(words), lang
+
+
 def parse(text: str) -> tuple[list[str], Lang | None]:
-    return split_lang(tokens(text[:INPUT_LIMIT]))
+    """The words of the command text (normalised) and a trailing language override."""
+    words, lang = _parse(text[:INPUT_LIMIT])
+    return list(words), lang
 
 
 def _raw_args(text: str) -> str:

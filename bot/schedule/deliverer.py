@@ -91,9 +91,9 @@ class Deliverer:
         self.retry_max = retry_max
         self.retry_batch = retry_batch
 
-    async def tick(self, now: dt.datetime) -> TickReport:
+    async def tick(self, now: dt.datetime, *, lookback: dt.timedelta | None = None) -> TickReport:
         """Post what fell due in (now - lookback, now] and is not in the log yet, and retry what failed."""
-        start = now - self.lookback
+        start = now - (self.lookback if lookback is None else lookback)
         known = await asyncio.to_thread(self.store.known, start)
         due: dict[tuple[str, str, str, dt.datetime], Occurrence] = {}
         for occ in self.occurrences(start, now):

@@ -34,6 +34,11 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+# At start-up, occurrences this far back without a record are recorded: posted late within the grace
+# period, skipped (and logged) before it. Later ticks look back a day, the deliverer's default.
+DOWNTIME_LOOKBACK = dt.timedelta(days=14)
+
+
 class Poster(Posting, Protocol):
     """Posting, plus chat.update for the buttons (bot.schedule.poster.Poster, or the console's)."""
 
@@ -68,6 +73,7 @@ class FollowupService:
     set_release: Callable[[Release], None] = lambda release: None
     owner: str = field(default_factory=instance_id)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _ticked: bool = False
 
     def __post_init__(self) -> None:
         self.deliverer = Deliverer(
@@ -122,7 +128,11 @@ class FollowupService:
         return build_message(reply)
 
     async def tick(self, now: dt.datetime) -> TickReport:
-        return await self.deliverer.tick(now)
+        """Post what is due; the first tick after a start looks back further, to log what downtime missed."""
+        lookback = None if self._ticked else DOWNTIME_LOOKBACK
+        report = await self.deliverer.tick(now, lookback=lookback)
+        self._ticked = True
+        return report
 
     # ---- admin -------------------------------------------------------------------------------
     def next_runs(self, now: dt.datetime, *, limit: int) -> list[Occurrence]:

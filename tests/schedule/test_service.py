@@ -258,3 +258,18 @@ def test_the_console_never_shares_the_delivery_log_of_serve(
     local = start(load_settings(), local=True)
     assert local.service.store.url.endswith("g7bot-console.sqlite3")
     assert not production.exists()
+
+
+def test_after_downtime_misses_are_posted_late_or_skipped_once(started: Started, slack: SlackStandIn) -> None:
+    # Down from before Monday 09:00 Tokyo until 09:10: the Tokyo digest is 10 minutes late (within the
+    # 30-minute grace), last Monday's, a week old, was missed for good: skipped and logged, not posted.
+    with freeze_time(MONDAY_9_TOKYO + dt.timedelta(minutes=10), real_asyncio=True):
+        asyncio.run(run_tick(started.service, lambda: dt.datetime.now(dt.UTC)))
+        asyncio.run(run_tick(started.service, lambda: dt.datetime.now(dt.UTC)))
+    assert len(posts_to(slack, TOKYO_CHANNEL)) == 1
+    deliveries = {(d.key, d.scheduled_at): d for d in started.service.store.deliveries()
+                  if d.channel == TOKYO_CHANNEL and d.kind == "digest"}
+    this_week = deliveries[("digest:tokyo-weekly", MONDAY_9_TOKYO)]
+    assert (this_week.status, this_week.late) == ("sent", True)
+    last_week = deliveries[("digest:tokyo-weekly", MONDAY_9_TOKYO - dt.timedelta(days=7))]
+    assert last_week.status == "skipped"

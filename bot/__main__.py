@@ -55,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if cmd == "serve":
             return start(settings).serve()
+        # Locally, scheduled posts print themselves; the scheduler's bookkeeping would only clutter them.
+        logging.getLogger("bot.schedule").setLevel(logging.ERROR)
         started = start(settings, local=True)
         if cmd == "ask":
             message = asyncio.run(started.ask(" ".join(args.text), user_id=args.user))

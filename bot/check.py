@@ -3,36 +3,39 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 
 from bot.errors import ConfigError
 from bot.manifest import load_manifest
 from bot.release.loader import load_release
+from bot.release.models import Release
 from bot.schedule.models import load_commitments, load_schedule
 from bot.settings import Settings
 
-
-def checks(settings: Settings) -> list[tuple[str, Callable[[], object]]]:
-    """(what, how) pairs; every later file (commitments, schedule) adds its loader here."""
-    return [
-        (str(settings.manifest), lambda: load_manifest(settings.manifest)),
-        (str(settings.release_file), lambda: load_release(settings.release_file)),
-        (
-            str(settings.commitments_file),
-            lambda: load_commitments(settings.commitments_file, release=load_release(settings.release_file)),
-        ),
-        (str(settings.schedule_path), lambda: load_schedule(settings.schedule_path)),
-    ]
+EXIT_CONFIG = 78
 
 
 def run_check(settings: Settings) -> int:
+    """Check every file, print `ok` or the problems (file: field: reason); 78 if any failed."""
     failures = 0
-    for what, check in checks(settings):
+
+    def check(path: object, load: object) -> object:
+        nonlocal failures
         try:
-            check()
+            result = load()  # type: ignore[operator]
         except ConfigError as exc:
             failures += 1
             print(exc.describe(), file=sys.stderr)
-        else:
-            print(f"ok  {what}")
-    return 78 if failures else 0
+            return None
+        print(f"ok  {path}")
+        return result
+
+    check(settings.manifest, lambda: load_manifest(settings.manifest))
+    release = check(settings.release_file, lambda: load_release(settings.release_file))
+    if isinstance(release, Release):
+        check(settings.commitments_file, lambda: load_commitments(settings.commitments_file, release=release))
+    else:
+        failures += 1
+        print(f"{settings.commitments_file}: (file): not checked, its references need a valid release file",
+              file=sys.stderr)
+    check(settings.schedule_path, lambda: load_schedule(settings.schedule_path))
+    return EXIT_CONFIG if failures else 0

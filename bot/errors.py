@@ -55,4 +55,5 @@ def _problems(errors: Iterable[Mapping[str, object]]) -> Iterable[tuple[str, str
     for err in errors:
         loc = err.get("loc") or ()
         field = ".".join(str(p) for p in loc) if isinstance(loc, tuple) and loc else "(top level)"
-        yield field, str(err.get("msg", "invalid"))
+        reason = str(err.get("msg", "invalid"))
+        yield field, reason.removeprefix("Value error, ").removeprefix("Assertion failed, ")

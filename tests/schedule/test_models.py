@@ -365,7 +365,7 @@ def test_duplicate_commitment_ids(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_commitments(_write(tmp_path / "c.yml", data))
     assert info.value.problems == [
-        ("commitments", "Value error, expected unique ids, got fr-presidency more than once")
+        ("commitments", "expected unique ids, got fr-presidency more than once")
     ]
 
 

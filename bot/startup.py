@@ -10,6 +10,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import build_app
@@ -18,7 +19,7 @@ from bot.manifest import AppManifest, load_manifest, socket_mode_mismatch_warnin
 from bot.runtime import Runtime
 from bot.schedule.service import FollowupService, Poster, load_files
 from bot.schedule.store import Store
-from bot.schedule.wiring import start_scheduler
+from bot.schedule.wiring import start_scheduler, stop_scheduler
 from bot.settings import Settings
 from bot.transports import local as local_transport
 
@@ -53,7 +54,7 @@ class Started:
         try:
             return await self._read_eval_print()
         finally:
-            scheduler.shutdown(wait=False)
+            await stop_scheduler(scheduler, self.service, drain=2.0)
 
     async def _read_eval_print(self) -> int:
         interactive = sys.stdin.isatty()
@@ -91,16 +92,28 @@ class Started:
     async def _serve_http(self) -> None:
         from bot.transports.http import build_server
 
-        scheduler = start_scheduler(self.service, self.runtime.clock)
+        scheduler: AsyncIOScheduler | None = None
+
+        async def on_startup() -> None:
+            nonlocal scheduler
+            scheduler = start_scheduler(self.service, self.runtime.clock)
+
+        async def on_shutdown() -> None:
+            if scheduler is not None:
+                await stop_scheduler(scheduler, self.service)
 
         server = build_server(
-            self.app, host=self.settings.host, port=self.settings.port, log_level=self.settings.log_level
+            self.app,
+            host=self.settings.host,
+            port=self.settings.port,
+            log_level=self.settings.log_level,
+            on_startup=on_startup,
+            on_shutdown=on_shutdown,
         )
-        logger.info("serving HTTP on %s:%s (POST /slack/events, GET /healthz)", self.settings.host, self.settings.port)
-        try:
-            await server.serve()
-        finally:
-            scheduler.shutdown(wait=False)
+        logger.info(
+            "serving HTTP on %s:%s (POST /slack/events, GET /healthz)", self.settings.host, self.settings.port
+        )
+        await server.serve()
 
     async def _serve_socket_mode(self) -> None:
         from bot.transports.socket_mode import run_socket_mode
@@ -114,7 +127,7 @@ class Started:
         try:
             await run_socket_mode(self.app, self.settings.app_token.get_secret_value(), stop=stop)
         finally:
-            scheduler.shutdown(wait=False)
+            await stop_scheduler(scheduler, self.service)
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:

@@ -74,6 +74,7 @@ class FollowupService:
     owner: str = field(default_factory=instance_id)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _ticked: bool = False
+    _current: asyncio.Task[Any] | None = None
 
     def __post_init__(self) -> None:
         self.deliverer = Deliverer(
@@ -130,9 +131,22 @@ class FollowupService:
     async def tick(self, now: dt.datetime) -> TickReport:
         """Post what is due; the first tick after a start looks back further, to log what downtime missed."""
         lookback = None if self._ticked else DOWNTIME_LOOKBACK
-        report = await self.deliverer.tick(now, lookback=lookback)
+        self._current = asyncio.current_task()
+        try:
+            report = await self.deliverer.tick(now, lookback=lookback)
+        finally:
+            self._current = None
         self._ticked = True
         return report
+
+    async def drain(self, *, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the tick and the command work in progress."""
+        running = {t for t in (self._current, *self._tasks) if t is not None and not t.done()}
+        if running:
+            _, pending = await asyncio.wait(running, timeout=timeout)
+            if pending:
+                logger.warning("stopping with %d task(s) unfinished; their leases expire and "
+                               "the next start takes them over", len(pending))
 
     # ---- admin -------------------------------------------------------------------------------
     def next_runs(self, now: dt.datetime, *, limit: int) -> list[Occurrence]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -18,6 +19,10 @@ async def run_tick(service: FollowupService, clock: Callable[[], dt.datetime]) -
     """The scheduler's job wrapper: the one place a scheduled run's failure is caught and logged."""
     try:
         report = await service.tick(clock())
+    except asyncio.CancelledError:
+        # Only at shutdown, after the drain period: unfinished posts stay pending and are taken over.
+        logger.warning("tick cancelled at shutdown; unfinished posts stay pending for the next start")
+        return
     except Exception:
         logger.exception("scheduled tick failed; the next tick retries whatever is still pending")
         return
@@ -40,3 +45,9 @@ def start_scheduler(service: FollowupService, clock: Callable[[], dt.datetime]) 
     )
     scheduler.start()
     return scheduler
+
+
+async def stop_scheduler(scheduler: AsyncIOScheduler, service: FollowupService, *, drain: float = 10.0) -> None:
+    """No new ticks; let the tick in progress finish its posts (bounded), so a restart has less to recover."""
+    scheduler.shutdown(wait=False)
+    await service.drain(timeout=drain)

@@ -58,9 +58,17 @@ def build_bolt_request(raw_body: str, headers: dict[str, str], query: str = "") 
 class SlackASGI:
     """The bot's ASGI application: Slack's events endpoint and a health check."""
 
-    def __init__(self, app: AsyncApp):
+    def __init__(
+        self,
+        app: AsyncApp,
+        *,
+        on_startup: Callable[[], Awaitable[None]] | None = None,
+        on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    ):
         self.app = app
         self.ready = False
+        self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -109,10 +117,15 @@ class SlackASGI:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if self.on_startup is not None:
+                    await self.on_startup()
                 self.ready = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.ready = False
+                # uvicorn re-raises SIGTERM once serve() returns: stop the scheduler here, not after.
+                if self.on_shutdown is not None:
+                    await self.on_shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -149,10 +162,18 @@ async def _respond(
     await send({"type": "http.response.body", "body": body})
 
 
-def build_server(app: AsyncApp, *, host: str, port: int, log_level: str = "info") -> uvicorn.Server:
+def build_server(
+    app: AsyncApp,
+    *,
+    host: str,
+    port: int,
+    log_level: str = "info",
+    on_startup: Callable[[], Awaitable[None]] | None = None,
+    on_shutdown: Callable[[], Awaitable[None]] | None = None,
+) -> uvicorn.Server:
     """uvicorn, the production ASGI server (not Bolt's development server)."""
     config = uvicorn.Config(
-        SlackASGI(app),
+        SlackASGI(app, on_startup=on_startup, on_shutdown=on_shutdown),
         host=host,
         port=port,
         http="httptools",

@@ -78,6 +78,7 @@ class Deliverer:
         retry_backoff: dt.timedelta = dt.timedelta(seconds=30),
         retry_max: dt.timedelta = dt.timedelta(minutes=30),
         retry_batch: int = 100,
+        claim_batch: int = 20,
     ):
         self.store = store
         self.poster = poster
@@ -90,6 +91,7 @@ class Deliverer:
         self.retry_backoff = retry_backoff
         self.retry_max = retry_max
         self.retry_batch = retry_batch
+        self.claim_batch = max(1, claim_batch)
 
     async def tick(self, now: dt.datetime, *, lookback: dt.timedelta | None = None) -> TickReport:
         """Post what fell due in (now - lookback, now] and is not in the log yet, and retry what failed."""
@@ -103,15 +105,36 @@ class Deliverer:
 
         skipped = await asyncio.to_thread(self._record_skipped, planned.skipped, now)
         wanted = [(occ, False) for occ in planned.on_time] + [(occ, True) for occ in planned.late]
-        claimed = await asyncio.to_thread(self._claim_all, wanted, now)
-        retries = await asyncio.to_thread(
-            self.store.claim_retries, now=now, owner=self.owner, lease=self.lease, limit=self.retry_batch
-        )
-        seen = {d.id for d in claimed}
-        claimed += [d for d in retries if d.id not in seen]
-        claimed.sort(key=lambda d: (d.scheduled_at, d.kind, d.key, d.id))
+        wanted.sort(key=lambda w: (w[0].at, w[0].kind, w[0].key))
 
-        outcomes = await asyncio.gather(*(self._deliver(d, now) for d in claimed))
+        # Each batch is posted as soon as it is claimed: a fan-out to many channels would otherwise wait
+        # for every claim (a transaction each) before its first post.
+        tasks: list[asyncio.Task[Outcome]] = []
+        seen: set[int] = set()
+
+        def launch(batch: Sequence[Delivery]) -> None:
+            for d in batch:
+                if d.id not in seen:
+                    seen.add(d.id)
+                    tasks.append(asyncio.create_task(self._deliver(d, now)))
+
+        try:
+            for first in range(0, len(wanted), self.claim_batch):
+                batch = wanted[first : first + self.claim_batch]
+                launch(await asyncio.to_thread(self._claim_all, batch, now))
+            retries = await asyncio.to_thread(
+                self.store.claim_retries, now=now, owner=self.owner, lease=self.lease, limit=self.retry_batch
+            )
+            launch(sorted(retries, key=lambda d: (d.scheduled_at, d.kind, d.key, d.id)))
+        except Exception:
+            # What was claimed is being posted: let it finish and be recorded, then report the error.
+            await asyncio.gather(*tasks)
+            raise
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
+        outcomes = await asyncio.gather(*tasks)
         report = TickReport(
             posted=sum(o in {"posted", "late"} for o in outcomes),
             late=outcomes.count("late"),
@@ -119,7 +142,7 @@ class Deliverer:
             failed=outcomes.count("failed"),
             recovered=outcomes.count("recovered"),
         )
-        if claimed or skipped:
+        if tasks or skipped:
             logger.info("tick %s by %s: %s", now.isoformat(), self.owner, report)
         return report
 

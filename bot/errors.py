@@ -5,6 +5,7 @@
      |    +-- NotAllowed     the user may not run this (admin-only commands)
      +-- ConfigError         a bad file or setting: names the file, the field and what was expected
      +-- DeliveryError       a Slack post that could not be completed (it stays pending, never lost)
+          +-- LeaseLost      another instance took the post over while it waited for its turn
 
 Anything else that escapes a listener or a scheduled job is a bug: it is logged with its traceback
 and the user gets a short apology with a reference id.
@@ -32,6 +33,10 @@ class NotAllowed(UserError):
 
 class DeliveryError(BotError):
     """A Slack post failed; the delivery stays pending and is retried later."""
+
+
+class LeaseLost(DeliveryError):
+    """The delivery was taken over while it waited for its turn; its new owner posts it."""
 
 
 class ConfigError(BotError):

@@ -163,12 +163,14 @@ def start(settings: Settings, *, local: bool = False, poster: Poster | None = No
         release=lambda: runtime.lookup.release,
         loaded=loaded,
         set_release=runtime.set_release,
+        clock=runtime.clock,
     )
     return Started(settings=settings, manifest=manifest, runtime=runtime, app=app)
 
 
 def build_poster(settings: Settings) -> Poster:
-    from bot.schedule.poster import Poster, build_post_client
+    from bot.schedule.poster import ChannelPacer, Poster, build_post_client
 
     assert settings.bot_token is not None
-    return Poster(build_post_client(settings.bot_token.get_secret_value(), settings.api_url))
+    pacer = ChannelPacer(1.0, workspace_rate=settings.post_rate, workspace_burst=settings.post_burst)
+    return Poster(build_post_client(settings.bot_token.get_secret_value(), settings.api_url), pacer=pacer)

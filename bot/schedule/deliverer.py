@@ -6,16 +6,16 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, LeaseLost
 from bot.schedule.occurrence import Occurrence
 from bot.schedule.store import Delivery, Store
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["posted", "late", "recovered", "failed"]
+Outcome = Literal["posted", "late", "recovered", "failed", "lost-lease"]
 SKIP_REASON = "past the grace period"
 # find_posted looks this far before the scheduled time, for clocks that disagree a little.
 _FIND_MARGIN = dt.timedelta(minutes=1)
@@ -39,7 +39,14 @@ class PlanLike(Protocol):
 class Posting(Protocol):
     """The part of Poster the deliverer uses."""
 
-    async def post(self, channel: str, message: Mapping[str, Any], *, metadata: Mapping[str, Any]) -> str: ...
+    async def post(
+        self,
+        channel: str,
+        message: Mapping[str, Any],
+        *,
+        metadata: Mapping[str, Any],
+        before_send: Callable[[], Awaitable[bool]] | None = None,
+    ) -> str: ...
 
     async def find_posted(self, channel: str, delivery_id: object, *, since: dt.datetime) -> str | None: ...
 
@@ -79,6 +86,7 @@ class Deliverer:
         retry_max: dt.timedelta = dt.timedelta(minutes=30),
         retry_batch: int = 100,
         claim_batch: int = 20,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ):
         self.store = store
         self.poster = poster
@@ -92,6 +100,8 @@ class Deliverer:
         self.retry_max = retry_max
         self.retry_batch = retry_batch
         self.claim_batch = max(1, claim_batch)
+        # Only for renewing a lease the moment a post gets its turn; what is due uses the tick's `now`.
+        self.clock = clock
 
     async def tick(self, now: dt.datetime, *, lookback: dt.timedelta | None = None) -> TickReport:
         """Post what fell due in (now - lookback, now] and is not in the log yet, and retry what failed."""
@@ -204,7 +214,19 @@ class Deliverer:
                     )
                     return "recovered"
             message = self.render(delivery.to_occurrence(), now)
-            ts = await self.poster.post(delivery.channel, message, metadata=_metadata(delivery))
+
+            async def still_ours() -> bool:
+                # Pacing may have kept this post waiting past the lease taken at the tick's start.
+                return await asyncio.to_thread(
+                    self.store.renew, delivery.id, owner=self.owner, now=self.clock(), lease=self.lease
+                )
+
+            ts = await self.poster.post(
+                delivery.channel, message, metadata=_metadata(delivery), before_send=still_ours
+            )
+        except LeaseLost as exc:
+            logger.warning("delivery %s %s: %s", delivery.id, delivery.key, exc)
+            return "lost-lease"
         except DeliveryError as exc:
             logger.warning(
                 "delivery %s %s to %s failed: %s", delivery.id, delivery.key, delivery.channel, exc

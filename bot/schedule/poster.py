@@ -35,7 +35,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, LeaseLost
 
 logger = logging.getLogger(__name__)
 
@@ -411,12 +411,25 @@ class Poster:
     def semaphore(self) -> asyncio.Semaphore:
         return self.pacer.semaphore
 
-    async def post(self, channel: str, message: Mapping[str, Any], *, metadata: Mapping[str, Any]) -> str:
-        """Post `message` (text, blocks, ...) with `metadata` as the event payload; returns its ts."""
+    async def post(
+        self,
+        channel: str,
+        message: Mapping[str, Any],
+        *,
+        metadata: Mapping[str, Any],
+        before_send: Callable[[], Awaitable[bool]] | None = None,
+    ) -> str:
+        """Post `message` (text, blocks, ...) with `metadata` as the event payload; returns its ts.
+
+        `before_send` runs once this post has its turn (pacing can take a while): if it answers
+        False, nothing is sent and LeaseLost is raised.
+        """
         payload = {"event_type": EVENT_TYPE, "event_payload": dict(metadata)}
         delivery_id = metadata.get("delivery_id")
         started = self.wall_clock()
         async with self.pacer.slot(channel):
+            if before_send is not None and not await before_send():
+                raise LeaseLost(f"chat.postMessage to {channel}: no longer ours to send")
             try:
                 return await self._post_once(channel, message, payload)
             except (TimeoutError, ClientError) as exc:

@@ -73,6 +73,7 @@ class FollowupService:
     set_release: Callable[[Release], None] = lambda release: None
     owner: str = field(default_factory=instance_id)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     _ticked: bool = False
     _current: asyncio.Task[Any] | None = None
 
@@ -85,6 +86,7 @@ class FollowupService:
             plan=self._plan,
             render=self.render,
             lease=dt.timedelta(seconds=self.settings.lease_seconds),
+            clock=self.clock,
         )
 
     # ---- what the followups command reads (FollowupSource) ---------------------------------

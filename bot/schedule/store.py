@@ -311,6 +311,20 @@ class Store:
         logger.error("delivery %s: posted as %s but the log already had it as done", delivery_id, ts)
         return False
 
+    def renew(self, delivery_id: int, *, owner: str, now: dt.datetime, lease: dt.timedelta) -> bool:
+        """Extend `owner`'s lease from `now`, just before posting; False when the row is no longer ours."""
+        stmt = (
+            update(deliveries)
+            .where(
+                deliveries.c.id == delivery_id,
+                deliveries.c.status == "pending",
+                deliveries.c.lease_owner == owner,
+            )
+            .values(lease_until=now + lease)
+        )
+        with self._tx() as conn:
+            return bool(conn.execute(stmt).rowcount == 1)
+
     def mark_failed(
         self, delivery_id: int, *, error: str, now: dt.datetime, retry_at: dt.datetime, owner: str
     ) -> bool:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.blocks import render_message
+from bot.errors import LeaseLost
 
 LOCAL_USER = "ULOCAL"
 LOCAL_TEAM = "TLOCAL"
@@ -61,7 +62,16 @@ class ConsolePoster:
 
         print(text, file=self.out or sys.stdout, flush=True)
 
-    async def post(self, channel: str, message: Mapping[str, Any], *, metadata: Mapping[str, Any]) -> str:
+    async def post(
+        self,
+        channel: str,
+        message: Mapping[str, Any],
+        *,
+        metadata: Mapping[str, Any],
+        before_send: Callable[[], Awaitable[bool]] | None = None,
+    ) -> str:
+        if before_send is not None and not await before_send():
+            raise LeaseLost(f"post to #{channel}: no longer ours to send")
         self._count += 1
         self._print(f"\n--- post to #{channel} ---\n{render_message(dict(message))}")
         return f"0.{self._count:06d}"

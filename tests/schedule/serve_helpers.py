@@ -33,7 +33,12 @@ CHANNELS = tuple(f"C0TEST{i:04d}" for i in range(1, 41))
 REMINDER_CHANNEL = "C0TESTREMIND"
 SIGNING_SECRET = "serve-helpers-signing-secret"
 # Ticks every second; a dead instance's claims can be taken over 3 s after it made them.
-BOT_SETTINGS = {"G7BOT_TICK_SECONDS": "1", "G7BOT_LEASE_SECONDS": "3", "G7BOT_GRACE_MINUTES": "30"}
+BOT_SETTINGS = {
+    "G7BOT_TICK_SECONDS": "1",
+    "G7BOT_LEASE_SECONDS": "3",
+    "G7BOT_GRACE_MINUTES": "30",
+    "G7BOT_POST_RATE": "50",
+}
 READY_WITHIN = 20.0
 DONE_WITHIN = 45.0
 STOP_WITHIN = 10.0

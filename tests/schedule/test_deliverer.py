@@ -301,3 +301,44 @@ def test_two_instances_post_each_occurrence_exactly_once(shared_url: str, slack:
     assert sum(r.failed + r.recovered for rs in reports.values() for r in rs) == 0
     with Store(shared_url) as store:
         assert store.counts() == {"pending": 0, "sent": len(items), "skipped": 0}
+
+
+class GatedPoster:
+    """A real Poster whose posts wait at a gate first, as pacing can keep them waiting past the lease."""
+
+    def __init__(self, inner: Poster):
+        self.inner = inner
+        self.waiting = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def post(self, channel: str, message: Any, *, metadata: Any, before_send: Any = None) -> str:
+        self.waiting.set()
+        await self.go.wait()
+        return await self.inner.post(channel, message, metadata=metadata, before_send=before_send)
+
+    async def find_posted(self, channel: str, delivery_id: object, *, since: dt.datetime) -> str | None:
+        return await self.inner.find_posted(channel, delivery_id, since=since)
+
+
+def test_a_post_kept_waiting_past_its_lease_is_not_sent_by_both(store: Store, slack: SlackStandIn) -> None:
+    items = [occ("digest:daily")]
+    later = NOW + LEASE + minutes(1)
+    gated = GatedPoster(make_poster(slack))
+    slow = Deliverer(store, gated, owner="a", occurrences=Schedule(items), plan=plan, render=render,
+                     lease=LEASE, clock=lambda: later)
+    other = make_deliverer(store, slack, items, owner="b", clock=lambda: later)
+
+    async def race() -> tuple[TickReport, TickReport]:
+        first = asyncio.create_task(slow.tick(NOW))
+        await gated.waiting.wait()
+        # a's lease ran out while its post waited: b takes the row over and posts it.
+        second = await other.tick(later)
+        gated.go.set()
+        return await first, second
+
+    first, second = asyncio.run(race())
+    assert second.posted == 1
+    assert first.posted == 0
+    assert len(slack.posts()) == 1
+    (row,) = store.deliveries()
+    assert row.status == "sent"

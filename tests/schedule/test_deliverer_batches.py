@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,18 @@ class RecordingPoster:
         self.store = store
         self.posts: list[tuple[str, int]] = []  # (key, claims made when it was posted)
 
-    async def post(self, channel: str, message: Mapping[str, Any], *, metadata: Mapping[str, Any]) -> str:
+    async def post(
+        self,
+        channel: str,
+        message: Mapping[str, Any],
+        *,
+        metadata: Mapping[str, Any],
+        before_send: Callable[[], Awaitable[bool]] | None = None,
+    ) -> str:
+        # Recorded as the post starts, so the order is the deliverer's, not the lease renewal threads'.
         self.posts.append((str(metadata["key"]), self.store.claims))
+        if before_send is not None:
+            assert await before_send()
         await asyncio.sleep(0.001)
         return f"{len(self.posts)}.000000"
 

@@ -293,9 +293,21 @@ async def run(args: argparse.Namespace, variant: Variant, api_url: str, db_url: 
         pacer_options: dict[str, Any] = {"max_in_flight": args.max_in_flight}
         if variant.workspace_rate is not None:
             pacer_options.update(workspace_rate=variant.workspace_rate, workspace_burst=variant.workspace_burst)
-        pacer = ChannelPacer(args.channel_interval, **pacer_options)
-        # As bot/startup.py builds it, plus the pacer.
-        poster = Poster(build_post_client(TOKEN, api_url), pacer=pacer)
+        if variant.name == "g7bot":
+            # Exactly what `g7bot serve` builds, with G7BOT_POST_RATE / G7BOT_POST_BURST set by the admin.
+            from bot.settings import load_settings
+            from bot.startup import build_poster
+
+            settings = load_settings(
+                bot_token=TOKEN,
+                api_url=api_url,
+                post_rate=variant.workspace_rate,
+                post_burst=variant.workspace_burst,
+            )
+            poster = build_poster(settings)
+        else:
+            pacer = ChannelPacer(args.channel_interval, **pacer_options)
+            poster = Poster(build_post_client(TOKEN, api_url), pacer=pacer)
         start = dt.datetime.now(dt.UTC).replace(microsecond=0)
         items = [
             Occurrence(kind="digest", key="digest:fanout", channel=f"C{i:05d}", at=start, digest_id="fanout")
@@ -347,7 +359,8 @@ async def run(args: argparse.Namespace, variant: Variant, api_url: str, db_url: 
                 break
             await asyncio.sleep(wake - loop.time())
         result.cpu = time.process_time() - cpu0
-        result.slowdowns = pacer.workspace.slowdowns if pacer.workspace is not None else 0
+        workspace = poster.pacer.workspace
+        result.slowdowns = workspace.slowdowns if workspace is not None else 0
         result.rows = await asyncio.to_thread(store.deliveries)
     finally:
         store.close()
@@ -561,14 +574,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspace-burst", type=int, default=20, help="stand-in: workspace-wide burst (20)")
     parser.add_argument(
         "--variants",
-        default="deployed,paced",
-        help="comma-separated: deployed (the pacer bot/startup.py builds), paced (with workspace pacing)",
+        default="unpaced,g7bot",
+        help="comma-separated: unpaced (no workspace-wide pacing, for comparison), g7bot (build_poster as "
+        "serve builds it, G7BOT_POST_RATE = the workspace rate)",
     )
     parser.add_argument(
-        "--pace-rate", type=float, help="paced: ChannelPacer workspace_rate (default: --workspace-rate)"
+        "--pace-rate", type=float, help="g7bot: G7BOT_POST_RATE (default: --workspace-rate)"
     )
     parser.add_argument(
-        "--pace-burst", type=int, help="paced: ChannelPacer workspace_burst (default: 3/4 of --workspace-burst)"
+        "--pace-burst", type=int, help="g7bot: G7BOT_POST_BURST (default: 3/4 of --workspace-burst)"
     )
     parser.add_argument("--channel-interval", type=float, default=1.0, help="ChannelPacer interval (1.0 s)")
     parser.add_argument("--max-in-flight", type=int, default=16, help="ChannelPacer max_in_flight (16)")
@@ -593,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
     pace_rate = args.workspace_rate if args.pace_rate is None else args.pace_rate
     # Three quarters of Slack's burst: the rest is headroom for timing jitter between our bucket and Slack's.
     pace_burst = max(1, 3 * args.workspace_burst // 4) if args.pace_burst is None else args.pace_burst
-    known = {"deployed": Variant("deployed", None, 1), "paced": Variant("paced", pace_rate, pace_burst)}
+    known = {"unpaced": Variant("unpaced", None, 1), "g7bot": Variant("g7bot", pace_rate, pace_burst)}
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     if not names or any(v not in known for v in names):
         parser.error(f"--variants: choose from {', '.join(known)}")

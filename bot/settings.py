@@ -43,8 +43,8 @@ class Settings(BaseSettings):
     grace_minutes: float = Field(30.0, ge=0, validation_alias=_env("G7BOT_GRACE_MINUTES"))
     tick_seconds: int = Field(15, ge=1, le=60, validation_alias=_env("G7BOT_TICK_SECONDS"))
     lease_seconds: float = Field(120.0, gt=0, validation_alias=_env("G7BOT_LEASE_SECONDS"))
-    # Slack allows about one post a second per channel and several hundred a minute per workspace;
-    # the poster starts here and slows down by itself on a 429.
+    # Slack allows about one post a second per channel and an unpublished workspace-wide rate: the
+    # poster starts at this cautious rate and slows down by itself on a 429.
     post_rate: float = Field(5.0, gt=0, validation_alias=_env("G7BOT_POST_RATE"))
     post_burst: int = Field(10, ge=1, validation_alias=_env("G7BOT_POST_BURST"))
     locale_cache_seconds: float = Field(3600.0, ge=0, validation_alias=_env("G7BOT_LOCALE_CACHE_SECONDS"))

@@ -5,7 +5,7 @@
 
 Runs the real scheduler path — Deliverer.tick (bot/schedule/deliverer.py) with a real delivery log
 (bot/schedule/store.py: a SQLite file in a temporary directory, or --database URL for PostgreSQL) and the
-real Poster, ChannelPacer and build_post_client (bot/schedule/poster.py) — against the Slack stand-in
+real Poster, ChannelPacer, build_post_client (bot/schedule/{poster,pacing,slack_client}.py) — against the Slack stand-in
 (tests/slack_standin.py), which runs in a child process and answers chat.postMessage with 429 + Retry-After
 when a message breaks its limits: 1 message/s per channel with a burst, and a workspace-wide rate with a
 burst. Only the occurrences, the plan and the render are stubs: one digest per channel, all due at the
@@ -284,7 +284,9 @@ async def run(args: argparse.Namespace, variant: Variant, api_url: str, db_url: 
     from bot.blocks import build_message
     from bot.schedule.deliverer import Deliverer
     from bot.schedule.occurrence import Occurrence
-    from bot.schedule.poster import ChannelPacer, Poster, build_post_client
+    from bot.schedule.pacing import ChannelPacer
+    from bot.schedule.poster import Poster
+    from bot.schedule.slack_client import build_post_client
     from bot.schedule.store import Store
 
     result = Result()
@@ -578,12 +580,8 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated: unpaced (no workspace-wide pacing, for comparison), g7bot (build_poster as "
         "serve builds it, G7BOT_POST_RATE = the workspace rate)",
     )
-    parser.add_argument(
-        "--pace-rate", type=float, help="g7bot: G7BOT_POST_RATE (default: --workspace-rate)"
-    )
-    parser.add_argument(
-        "--pace-burst", type=int, help="g7bot: G7BOT_POST_BURST (default: 3/4 of --workspace-burst)"
-    )
+    parser.add_argument("--pace-rate", type=float, help="g7bot: G7BOT_POST_RATE (default: --workspace-rate)")
+    parser.add_argument("--pace-burst", type=int, help="g7bot: G7BOT_POST_BURST (default: 3/4 of --workspace-burst)")
     parser.add_argument("--channel-interval", type=float, default=1.0, help="ChannelPacer interval (1.0 s)")
     parser.add_argument("--max-in-flight", type=int, default=16, help="ChannelPacer max_in_flight (16)")
     parser.add_argument(

@@ -35,7 +35,9 @@ def run_check(settings: Settings) -> int:
         check(settings.commitments_file, lambda: load_commitments(settings.commitments_file, release=release))
     else:
         failures += 1
-        print(f"{settings.commitments_file}: (file): not checked, its references need a valid release file",
-              file=sys.stderr)
+        print(
+            f"{settings.commitments_file}: (file): not checked, its references need a valid release file",
+            file=sys.stderr,
+        )
     check(settings.schedule_path, lambda: load_schedule(settings.schedule_path))
     return EXIT_CONFIG if failures else 0

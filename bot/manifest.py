@@ -137,9 +137,7 @@ def _describe(error: ValidationError) -> Iterator[tuple[str, str]]:
     if error.validator == "additionalProperties" and isinstance(instance, dict):
         known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
         patterns = error.schema.get("patternProperties", {}) if isinstance(error.schema, dict) else {}
-        unknown = [
-            str(k) for k in instance if k not in known and not any(re.search(p, str(k)) for p in patterns)
-        ]
+        unknown = [str(k) for k in instance if k not in known and not any(re.search(p, str(k)) for p in patterns)]
         for key in unknown:
             where = _join(path) if path else "the top level"
             yield _join([*path, key]), f"unknown key (not allowed in {where} by Slack's manifest schema)"
@@ -183,9 +181,7 @@ def _cross_field_problems(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     settings = _mapping(raw.get("settings"))
     features = _mapping(raw.get("features"))
     socket_mode = settings.get("socket_mode_enabled") is True
-    http_hint = (
-        "is required unless settings.socket_mode_enabled is true: in HTTP mode Slack sends {what} there"
-    )
+    http_hint = "is required unless settings.socket_mode_enabled is true: in HTTP mode Slack sends {what} there"
 
     metadata = _mapping(raw.get("_metadata"))
     major = metadata.get("major_version", 1)
@@ -231,8 +227,7 @@ def _command_problems(commands: object, *, socket_mode: bool, http_hint: str) ->
         names = ", ".join(str(_mapping(c).get("command")) for c in commands) or "none"
         yield (
             field,
-            f"g7bot answers exactly one slash command (it reads its name from here), "
-            f"found {len(commands)}: {names}",
+            f"g7bot answers exactly one slash command (it reads its name from here), found {len(commands)}: {names}",
         )
     for index, entry in enumerate(commands):
         command = _mapping(entry)

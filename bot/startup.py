@@ -110,9 +110,7 @@ class Started:
             on_startup=on_startup,
             on_shutdown=on_shutdown,
         )
-        logger.info(
-            "serving HTTP on %s:%s (POST /slack/events, GET /healthz)", self.settings.host, self.settings.port
-        )
+        logger.info("serving HTTP on %s:%s (POST /slack/events, GET /healthz)", self.settings.host, self.settings.port)
         await server.serve()
 
     async def _serve_socket_mode(self) -> None:
@@ -169,7 +167,9 @@ def start(settings: Settings, *, local: bool = False, poster: Poster | None = No
 
 
 def build_poster(settings: Settings) -> Poster:
-    from bot.schedule.poster import ChannelPacer, Poster, build_post_client
+    from bot.schedule.pacing import ChannelPacer
+    from bot.schedule.poster import Poster
+    from bot.schedule.slack_client import build_post_client
 
     assert settings.bot_token is not None
     pacer = ChannelPacer(1.0, workspace_rate=settings.post_rate, workspace_burst=settings.post_burst)

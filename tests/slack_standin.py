@@ -210,8 +210,15 @@ class SlackStandIn:
     def _m_auth_test(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if not token:
             return {"ok": False, "error": "not_authed"}
-        return {"ok": True, "url": "https://local.invalid/", "team": "Local", "user": "g7bot",
-                "team_id": "T0LOCAL", "user_id": "U0BOT", "bot_id": "B0BOT"}
+        return {
+            "ok": True,
+            "url": "https://local.invalid/",
+            "team": "Local",
+            "user": "g7bot",
+            "team_id": "T0LOCAL",
+            "user_id": "U0BOT",
+            "bot_id": "B0BOT",
+        }
 
     def _m_users_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         user = args.get("user", "")
@@ -245,11 +252,19 @@ class SlackStandIn:
         if wait:
             with self._lock:
                 self.rate_limited += 1
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                     headers={"Retry-After": str(max(1, round(wait + 0.4)))})
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(max(1, round(wait + 0.4)))},
+            )
         ts = f"{int(time.time())}.{next(self._ts):06d}"
-        message = {"ts": ts, "channel": channel, "text": args.get("text"), "blocks": args.get("blocks"),
-                   "metadata": args.get("metadata")}
+        message = {
+            "ts": ts,
+            "channel": channel,
+            "text": args.get("text"),
+            "blocks": args.get("blocks"),
+            "metadata": args.get("metadata"),
+        }
         with self._lock:
             self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
@@ -277,8 +292,7 @@ class SlackStandIn:
         ws = web.WebSocketResponse(heartbeat=None)
         await ws.prepare(request)
         self._ws_clients.append(ws)
-        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1,
-                                      "connection_info": {"app_id": "A0LOCAL"}}))
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0LOCAL"}}))
         self.ws_connected.set()
         for envelope in list(self.envelopes):
             await ws.send_str(json.dumps(envelope))

@@ -106,12 +106,8 @@ def test_fields_are_clipped_and_grouped_by_ten() -> None:
 
 
 @pytest.mark.parametrize("footer", [[], ["Footer"]], ids=["no-footer", "footer"])
-@pytest.mark.parametrize(
-    "buttons", [[], [Button(action_id="done", text="Done", value="1")]], ids=["", "buttons"]
-)
-def test_more_than_fifty_blocks_are_cut_to_fifty_with_a_note(
-    footer: list[str], buttons: list[Button]
-) -> None:
+@pytest.mark.parametrize("buttons", [[], [Button(action_id="done", text="Done", value="1")]], ids=["", "buttons"])
+def test_more_than_fifty_blocks_are_cut_to_fifty_with_a_note(footer: list[str], buttons: list[Button]) -> None:
     reply = Reply(
         title="Many",
         sections=[Section(text=f"section {i}") for i in range(80)],
@@ -138,9 +134,7 @@ def test_exactly_fifty_blocks_are_not_cut() -> None:
     # header + 25 sections + 24 dividers = 50
     blocks = build_blocks(Reply(title="T", sections=[Section(text=f"s{i}") for i in range(25)]))
     assert len(blocks) == MAX_BLOCKS
-    assert all(
-        b.to_dict() != {"type": "context", "elements": [{"type": "mrkdwn", "text": "…"}]} for b in blocks
-    )
+    assert all(b.to_dict() != {"type": "context", "elements": [{"type": "mrkdwn", "text": "…"}]} for b in blocks)
 
 
 def test_footer_is_limited_to_ten_context_elements() -> None:
@@ -207,9 +201,7 @@ def test_render_message_is_readable() -> None:
     reply = Reply(
         title="Bilateral (8): France",
         sections=[
-            Section(
-                text="*Japan*: Ino\nSee <https://example.invalid/x|the release> &amp; `/g7 docs` &lt;ok&gt;"
-            ),
+            Section(text="*Japan*: Ino\nSee <https://example.invalid/x|the release> &amp; `/g7 docs` &lt;ok&gt;"),
             Section(fields=["*Phone*\n03-3501-1511"]),
         ],
         footer=["Source: METI"],

@@ -50,9 +50,7 @@ def help_title(lang: Lang) -> str:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_summary_says_what_when_where_who_and_outcomes(
-    lookup: ReleaseLookup, release: Release, lang: Lang
-) -> None:
+def test_summary_says_what_when_where_who_and_outcomes(lookup: ReleaseLookup, release: Release, lang: Lang) -> None:
     reply = ask("summary", lookup, lang)
     m = release.meeting
 
@@ -63,9 +61,7 @@ def test_summary_says_what_when_where_who_and_outcomes(
         assert f"{m.start.year}年{m.start.month}月{m.start.day}日" in when
         assert f"{m.end.day}日" in when
     else:
-        assert {str(m.start.day), str(m.end.day), f"{m.end:%B}", str(m.end.year)} <= set(
-            when.replace("–", " ").split()
-        )
+        assert {str(m.start.day), str(m.end.day), f"{m.end:%B}", str(m.end.year)} <= set(when.replace("–", " ").split())
     where = field(reply, msg("summary.where", lang))
     assert escape(m.city(lang)) in where
     assert escape(m.country(lang)) in where
@@ -139,9 +135,7 @@ def test_bilateral_finds_the_meetings(
                 assert escape(topic(lang)) in text
     if len(expected) == 1:
         (only,) = [b for b in release.bilaterals if b.id in expected]
-        assert reply.title == msg(
-            "bilateral.title", lang, number=only.number, organisation=only.organisation(lang)
-        )
+        assert reply.title == msg("bilateral.title", lang, number=only.number, organisation=only.organisation(lang))
     else:
         assert msg("bilateral.list_title", lang, count=len(expected)) in reply.title
 
@@ -169,9 +163,7 @@ def test_bilateral_without_a_match_says_so_and_lists_all_eight(
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("text", ["bilateral", "会談", "meetings"])
-def test_bilateral_without_who_lists_all_eight(
-    lookup: ReleaseLookup, release: Release, text: str, lang: Lang
-) -> None:
+def test_bilateral_without_who_lists_all_eight(lookup: ReleaseLookup, release: Release, text: str, lang: Lang) -> None:
     reply = ask(text, lookup, lang)
     body = text_of(reply)
 
@@ -217,9 +209,7 @@ def test_contact_gives_the_desk_for_a_topic(
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_contact_without_a_topic_gives_both_desks(
-    lookup: ReleaseLookup, release: Release, lang: Lang
-) -> None:
+def test_contact_without_a_topic_gives_both_desks(lookup: ReleaseLookup, release: Release, lang: Lang) -> None:
     text = text_of(ask("contact", lookup, lang))
     assert len(release.desks) == 2
     for desk in release.desks:
@@ -280,9 +270,7 @@ def test_docs_lists_every_document(lookup: ReleaseLookup, release: Release, lang
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize(
-    "text", ["help", "ヘルプ", "?", ""], ids=["help", "ヘルプ", "question-mark", "empty"]
-)
+@pytest.mark.parametrize("text", ["help", "ヘルプ", "?", ""], ids=["help", "ヘルプ", "question-mark", "empty"])
 def test_help_is_generated_from_the_registry(lookup: ReleaseLookup, text: str, lang: Lang) -> None:
     reply = ask(text, lookup, lang)
     body = text_of(reply)
@@ -385,9 +373,7 @@ def test_language_word_alone_gives_help_in_that_language(lookup: ReleaseLookup) 
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_trailing_language_word_is_not_part_of_the_query(
-    lookup: ReleaseLookup, release: Release, lang: Lang
-) -> None:
+def test_trailing_language_word_is_not_part_of_the_query(lookup: ReleaseLookup, release: Release, lang: Lang) -> None:
     other: Lang = "ja" if lang == "en" else "en"
     reply = ask(f"bilateral france {lang}", lookup, other)
     (fr,) = [b for b in release.bilaterals if b.id == "fr"]

@@ -103,18 +103,14 @@ def test_signed_slash_command_gets_an_ephemeral_answer(started: Started, release
     message = reply_of(asyncio.run(slash(started, "bilateral france")))
     fr = france(release)
 
-    assert title(message) == msg(
-        "bilateral.title", "en", number=fr.number, organisation=fr.organisation("en")
-    )
+    assert title(message) == msg("bilateral.title", "en", number=fr.number, organisation=fr.organisation("en"))
     blocks = json.dumps(message["blocks"], ensure_ascii=False)
     assert fr.counterpart.name("en") in blocks
     assert fr.counterpart.name("en") in message["text"]
 
 
 @pytest.mark.parametrize(("user_id", "lang"), [("U_EN", "en"), ("U_JA", "ja")])
-def test_users_locale_picks_the_language(
-    started: Started, slack: SlackStandIn, user_id: str, lang: Lang
-) -> None:
+def test_users_locale_picks_the_language(started: Started, slack: SlackStandIn, user_id: str, lang: Lang) -> None:
     message = reply_of(asyncio.run(slash(started, "summary", user_id=user_id)))
 
     assert title(message) == msg("summary.title", lang)
@@ -139,12 +135,8 @@ def test_locale_is_cached_per_user(started: Started, slack: SlackStandIn) -> Non
     assert [c.args["user"] for c in slack.calls_to("users.info")] == ["U_EN", "U_JA"]
 
 
-@pytest.mark.parametrize(
-    ("user_id", "text", "lang"), [("U_EN", "summary ja", "ja"), ("U_JA", "summary en", "en")]
-)
-def test_trailing_language_word_overrides_the_locale(
-    started: Started, user_id: str, text: str, lang: Lang
-) -> None:
+@pytest.mark.parametrize(("user_id", "text", "lang"), [("U_EN", "summary ja", "ja"), ("U_JA", "summary en", "en")])
+def test_trailing_language_word_overrides_the_locale(started: Started, user_id: str, text: str, lang: Lang) -> None:
     message = reply_of(asyncio.run(slash(started, text, user_id=user_id)))
     assert title(message) == msg("summary.title", lang)
 
@@ -153,9 +145,7 @@ def test_trailing_language_word_overrides_the_locale(
     "fault",
     [
         pytest.param(Fault("users.info", status=500, times=5), id="500"),
-        pytest.param(
-            Fault("users.info", status=404, body={"ok": False, "error": "user_not_found"}), id="not-ok"
-        ),
+        pytest.param(Fault("users.info", status=404, body={"ok": False, "error": "user_not_found"}), id="not-ok"),
         pytest.param(Fault("users.info", status=429, retry_after=30), id="rate-limited"),
         pytest.param(Fault("users.info", status=200, times=5, disconnect=True), id="disconnect"),
         pytest.param(Fault("users.info", status=200, delay=2.0), id="slow"),
@@ -302,9 +292,7 @@ def test_check_fails_with_file_and_field_on_a_broken_manifest(
     assert "G7 Bot" in line
 
 
-def test_ask_refuses_to_start_on_a_broken_manifest(
-    broken_manifest: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_ask_refuses_to_start_on_a_broken_manifest(broken_manifest: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "summary"]) == EXIT_CONFIG
     err = capsys.readouterr().err
     assert str(broken_manifest) in err

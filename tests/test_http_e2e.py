@@ -61,11 +61,7 @@ def free_port() -> int:
 
 def child_env(**values: str) -> dict[str, str]:
     """The test process's environment without any Slack or bot setting, plus `values`."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "G7BOT_")) and k not in {"PORT", "HOST"}
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "G7BOT_")) and k not in {"PORT", "HOST"}}
     env["PYTHONPATH"] = str(ROOT)
     env.update(values)
     return env
@@ -213,9 +209,7 @@ def test_bad_signature(server: Server) -> None:
 
 def test_missing_signature_headers(server: Server) -> None:
     body = slash_form("bilateral france")
-    status, _, _ = server.request(
-        "POST", "/slack/events", body, {"Content-Type": "application/x-www-form-urlencoded"}
-    )
+    status, _, _ = server.request("POST", "/slack/events", body, {"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 401
 
 

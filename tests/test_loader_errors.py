@@ -40,9 +40,7 @@ MINIMAL: dict[str, Any] = {
         "topics": [_text("AI", "AI")],
         "japan_said": [_text("発信", "Said")],
     },
-    "outcomes": [
-        {"id": "declaration", "title": _text("宣言", "Declaration"), "points": [_text("点", "Point")]}
-    ],
+    "outcomes": [{"id": "declaration", "title": _text("宣言", "Declaration"), "points": [_text("点", "Point")]}],
     "bilaterals": [
         {
             "id": "us",
@@ -97,9 +95,7 @@ def test_minimal_release_loads(tmp_path: Path) -> None:
 
 
 BROKEN: list[Any] = [
-    pytest.param(
-        lambda d: d["bilaterals"][0].pop("code"), "bilaterals.0.code", "Field required", id="missing-field"
-    ),
+    pytest.param(lambda d: d["bilaterals"][0].pop("code"), "bilaterals.0.code", "Field required", id="missing-field"),
     pytest.param(lambda d: d.pop("meeting"), "meeting", "Field required", id="missing-section"),
     pytest.param(
         lambda d: d["meeting"]["delegation"][0]["name"].pop("en"),
@@ -113,9 +109,7 @@ BROKEN: list[Any] = [
         "valid integer",
         id="wrong-type-int",
     ),
-    pytest.param(
-        lambda d: d["meeting"].update(start="8 December"), "meeting.start", "date", id="wrong-type-date"
-    ),
+    pytest.param(lambda d: d["meeting"].update(start="8 December"), "meeting.start", "date", id="wrong-type-date"),
     pytest.param(
         lambda d: d["outcomes"][0].update(points="one point"),
         "outcomes.0.points",
@@ -186,9 +180,7 @@ def test_every_problem_is_reported_on_its_own_line(tmp_path: Path) -> None:
     [
         pytest.param("id: a\n  bad: indentation\n", "line 2, column 6", "mapping values", id="bad-indent"),
         pytest.param("id: a\ntitle: {ja: x\n", "line 3, column 1", "expected ',' or '}'", id="unclosed-flow"),
-        pytest.param(
-            "id: a\nlist: [1, 2\nx: 3\n", "line 3, column 2", "expected ',' or ']'", id="unclosed-list"
-        ),
+        pytest.param("id: a\nlist: [1, 2\nx: 3\n", "line 3, column 2", "expected ',' or ']'", id="unclosed-list"),
     ],
 )
 def test_invalid_yaml_names_line_and_column(tmp_path: Path, text: str, where: str, problem: str) -> None:

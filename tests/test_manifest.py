@@ -211,12 +211,8 @@ def _v2_manifest(m: dict[str, Any]) -> None:
             "socket_mode_enabled",
             id="command-without-url-in-http-mode",
         ),
-        pytest.param(
-            _bad_display_name, "features.bot_user.display_name", "lowercase letters", id="bad-display-name"
-        ),
-        pytest.param(
-            _description_too_long, "display_information.description", "too long", id="description-too-long"
-        ),
+        pytest.param(_bad_display_name, "features.bot_user.display_name", "lowercase letters", id="bad-display-name"),
+        pytest.param(_description_too_long, "display_information.description", "too long", id="description-too-long"),
         pytest.param(
             _long_description_too_short,
             "display_information.long_description",
@@ -224,30 +220,20 @@ def _v2_manifest(m: dict[str, Any]) -> None:
             id="long-description-too-short",
         ),
         pytest.param(_unknown_top_level_key, "compliance", "unknown key", id="unknown-top-level-key"),
-        pytest.param(
-            _unknown_nested_key, "features.slash_commands.0.shortcut", "unknown key", id="unknown-nested-key"
-        ),
+        pytest.param(_unknown_nested_key, "features.slash_commands.0.shortcut", "unknown key", id="unknown-nested-key"),
         pytest.param(_missing_name, "display_information.name", "is required", id="missing-name"),
-        pytest.param(
-            _scopes_not_a_list, "oauth_config.scopes.bot", "must be of type 'array'", id="scopes-type"
-        ),
+        pytest.param(_scopes_not_a_list, "oauth_config.scopes.bot", "must be of type 'array'", id="scopes-type"),
         pytest.param(_bad_colour, "display_information.background_color", "hex colour", id="bad-colour"),
-        pytest.param(
-            _two_commands, "features.slash_commands", "exactly one slash command", id="two-commands"
-        ),
+        pytest.param(_two_commands, "features.slash_commands", "exactly one slash command", id="two-commands"),
         pytest.param(_no_commands, "features.slash_commands", "exactly one slash command", id="no-commands"),
-        pytest.param(
-            _uppercase_command, "features.slash_commands.0.command", "lowercase", id="uppercase-command"
-        ),
+        pytest.param(_uppercase_command, "features.slash_commands.0.command", "lowercase", id="uppercase-command"),
         pytest.param(
             _command_without_slash,
             "features.slash_commands.0.command",
             "must match the pattern",
             id="command-without-slash",
         ),
-        pytest.param(
-            _command_too_long, "features.slash_commands.0.command", "too long", id="command-too-long"
-        ),
+        pytest.param(_command_too_long, "features.slash_commands.0.command", "too long", id="command-too-long"),
         pytest.param(_v2_manifest, "_metadata.major_version", "must be 1", id="v2-manifest"),
     ],
 )

@@ -39,22 +39,30 @@ def test_the_declared_command_is_answered_and_no_other(started) -> None:  # type
 
 
 def test_no_event_is_handled_since_none_is_declared(started) -> None:  # type: ignore[no-untyped-def]
-    body = {"type": "event_callback", "team_id": "TLOCAL", "api_app_id": "ALOCAL",
-            "event": {"type": "app_mention", "user": "U1", "text": "hi", "channel": "C1", "ts": "1.0"}}
+    body = {
+        "type": "event_callback",
+        "team_id": "TLOCAL",
+        "api_app_id": "ALOCAL",
+        "event": {"type": "app_mention", "user": "U1", "text": "hi", "channel": "C1", "ts": "1.0"},
+    }
     assert _dispatch(started.app, body) == 404
 
 
 @pytest.mark.parametrize("action_id", ["g7_followup_done", "g7_followup_snooze_1d", "g7_followup_snooze_1w"])
 def test_each_registered_button_is_acked(started, action_id: str) -> None:  # type: ignore[no-untyped-def]
     assert action_id in started.runtime.registered.actions
-    body = {"type": "block_actions", "team": {"id": "TLOCAL"}, "user": {"id": "U1"}, "api_app_id": "ALOCAL",
-            "container": {"type": "message", "channel_id": "C1", "message_ts": "1.0"},
-            "actions": [{"action_id": action_id, "block_id": "b", "value": "fr-presidency", "type": "button"}]}
+    body = {
+        "type": "block_actions",
+        "team": {"id": "TLOCAL"},
+        "user": {"id": "U1"},
+        "api_app_id": "ALOCAL",
+        "container": {"type": "message", "channel_id": "C1", "message_ts": "1.0"},
+        "actions": [{"action_id": action_id, "block_id": "b", "value": "fr-presidency", "type": "button"}],
+    }
     assert _dispatch(started.app, body) == 200
 
 
-def test_renaming_the_command_in_the_manifest_is_all_it_takes(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_renaming_the_command_in_the_manifest_is_all_it_takes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     original = Path(load_settings().manifest)
     data = yaml.safe_load(original.read_text(encoding="utf-8"))
     data["features"]["slash_commands"][0]["command"] = "/g7-meti"

@@ -36,11 +36,7 @@ class Bot:
 
 
 def child_env(**values: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "G7BOT_")) and k not in {"PORT", "HOST"}
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "G7BOT_")) and k not in {"PORT", "HOST"}}
     env["PYTHONPATH"] = str(ROOT)
     env.update(values)
     return env

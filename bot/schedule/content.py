@@ -95,9 +95,7 @@ def _source_footer(release: Release, lang: Lang) -> list[str]:
 # --- digest ---------------------------------------------------------------------------------------
 
 
-def build_digest_reply(
-    items: DigestItems, *, lang: Lang, now: dt.datetime, tz: ZoneInfo, release: Release
-) -> Reply:
+def build_digest_reply(items: DigestItems, *, lang: Lang, now: dt.datetime, tz: ZoneInfo, release: Release) -> Reply:
     """A channel digest: overdue, due within the lookahead, and recently done."""
     today = _local(now, tz).date()
     overdue = [_overdue_line(c, today, lang, release) for c in items.overdue]
@@ -112,9 +110,7 @@ def build_digest_reply(
                 upcoming,
                 msg("digest.nothing_upcoming", lang),
             ),
-            _listing(
-                msg("digest.recent", lang, days=items.recent_days), done, msg("digest.nothing_done", lang)
-            ),
+            _listing(msg("digest.recent", lang, days=items.recent_days), done, msg("digest.nothing_done", lang)),
         ],
         footer=_source_footer(release, lang),
     )
@@ -199,9 +195,7 @@ def build_reminder_reply(
     lead = _when_due(commitment, occurrence.at.astimezone(tz).date(), lang)
     if ":snooze:" in occurrence.key:
         by = state.updated_by if state is not None else None
-        note = (
-            msg("reminder.snoozed_by_user", lang, user=mention(by)) if by else msg("reminder.snoozed", lang)
-        )
+        note = msg("reminder.snoozed_by_user", lang, user=mention(by)) if by else msg("reminder.snoozed", lang)
         lead = f"{lead} {note}"
     return Reply(
         title=msg("reminder.title", lang, title=escape(commitment.title(lang))),
@@ -214,12 +208,8 @@ def build_reminder_reply(
                 value=commitment.id,
                 style="primary",
             ),
-            Button(
-                action_id=ACTION_SNOOZE_1D, text=msg("reminder.button_snooze_1d", lang), value=commitment.id
-            ),
-            Button(
-                action_id=ACTION_SNOOZE_1W, text=msg("reminder.button_snooze_1w", lang), value=commitment.id
-            ),
+            Button(action_id=ACTION_SNOOZE_1D, text=msg("reminder.button_snooze_1d", lang), value=commitment.id),
+            Button(action_id=ACTION_SNOOZE_1W, text=msg("reminder.button_snooze_1w", lang), value=commitment.id),
         ],
         block_id=block_id(commitment),
     )

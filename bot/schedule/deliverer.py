@@ -206,12 +206,8 @@ class Deliverer:
                 # An earlier attempt may have reached Slack before the log heard of it.
                 found = await self._find_posted(delivery)
                 if found is not None:
-                    await asyncio.to_thread(
-                        self.store.mark_sent, delivery.id, ts=found, now=now, owner=self.owner
-                    )
-                    logger.info(
-                        "delivery %s %s: already posted as %s, recorded", delivery.id, delivery.key, found
-                    )
+                    await asyncio.to_thread(self.store.mark_sent, delivery.id, ts=found, now=now, owner=self.owner)
+                    logger.info("delivery %s %s: already posted as %s, recorded", delivery.id, delivery.key, found)
                     return "recovered"
             message = self.render(delivery.to_occurrence(), now)
 
@@ -221,22 +217,16 @@ class Deliverer:
                     self.store.renew, delivery.id, owner=self.owner, now=self.clock(), lease=self.lease
                 )
 
-            ts = await self.poster.post(
-                delivery.channel, message, metadata=_metadata(delivery), before_send=still_ours
-            )
+            ts = await self.poster.post(delivery.channel, message, metadata=_metadata(delivery), before_send=still_ours)
         except LeaseLost as exc:
             logger.warning("delivery %s %s: %s", delivery.id, delivery.key, exc)
             return "lost-lease"
         except DeliveryError as exc:
-            logger.warning(
-                "delivery %s %s to %s failed: %s", delivery.id, delivery.key, delivery.channel, exc
-            )
+            logger.warning("delivery %s %s to %s failed: %s", delivery.id, delivery.key, delivery.channel, exc)
             await self._fail(delivery, now, exc)
             return "failed"
         except Exception as exc:
-            logger.exception(
-                "delivery %s %s to %s: unexpected error", delivery.id, delivery.key, delivery.channel
-            )
+            logger.exception("delivery %s %s to %s: unexpected error", delivery.id, delivery.key, delivery.channel)
             await self._fail(delivery, now, exc)
             return "failed"
         try:

@@ -91,9 +91,7 @@ def localize(wall: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 # --- digests --------------------------------------------------------------------------------------
 
 
-def _digest_instants(
-    digest: Digest, tz: ZoneInfo, start: dt.datetime, end: dt.datetime
-) -> Iterator[dt.datetime]:
+def _digest_instants(digest: Digest, tz: ZoneInfo, start: dt.datetime, end: dt.datetime) -> Iterator[dt.datetime]:
     """UTC instants with start < at <= end at which `digest` fires, ascending, each once."""
     trigger = CronTrigger.from_crontab(digest.cron, timezone=tz)
     previous: dt.datetime | None = None
@@ -155,9 +153,7 @@ def snooze_key(commitment: Commitment, until: dt.datetime) -> str:
     return f"reminder:{commitment.id}:snooze:{_as_utc(until):%Y%m%dT%H%M}"
 
 
-def _reminders(
-    schedule: ScheduleFile, commitment: Commitment, state: CommitmentState | None
-) -> list[Occurrence]:
+def _reminders(schedule: ScheduleFile, commitment: Commitment, state: CommitmentState | None) -> list[Occurrence]:
     """Every reminder of one commitment, whenever it falls (the caller filters the window)."""
     channel = commitment.channel or schedule.reminder_channel
     if channel is None or effective_status(commitment, state) == "done":
@@ -180,9 +176,7 @@ def _reminders(
     found = [
         occurrence(
             reminder_key(commitment, offset),
-            localize(
-                dt.datetime.combine(commitment.due - dt.timedelta(days=offset), commitment.remind_at), tz
-            ),
+            localize(dt.datetime.combine(commitment.due - dt.timedelta(days=offset), commitment.remind_at), tz),
         )
         for offset in commitment.reminders
     ]
@@ -211,12 +205,7 @@ def _streams(
 ) -> Iterator[Occurrence]:
     """All occurrences in (start, end], ascending by (at, channel, key); lazy in the digests."""
     reminders = sorted(
-        (
-            o
-            for c in as_list(commitments)
-            for o in _reminders(schedule, c, states.get(c.id))
-            if start < o.at <= end
-        ),
+        (o for c in as_list(commitments) for o in _reminders(schedule, c, states.get(c.id)) if start < o.at <= end),
         key=_sort_key,
     )
     digests: list[Iterable[Occurrence]] = [_digest_stream(schedule, d, start, end) for d in schedule.digests]

@@ -42,9 +42,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(
-            f'expected an IANA time zone such as "Asia/Tokyo" or "Europe/Paris", got {name!r}'
-        ) from None
+        raise ValueError(f'expected an IANA time zone such as "Asia/Tokyo" or "Europe/Paris", got {name!r}') from None
 
 
 def _time_zone(value: str) -> str:
@@ -152,9 +150,7 @@ class Commitment(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Commitment:
         if self.due_is_assumption and self.assumption_note is None:
-            raise ValueError(
-                "expected an assumption_note saying why the date was chosen when due_is_assumption"
-            )
+            raise ValueError("expected an assumption_note saying why the date was chosen when due_is_assumption")
         if self.status == "done" and self.done_on is None:
             raise ValueError("expected done_on (the date it was done) when status is done")
         if self.status == "open" and self.done_on is not None:

@@ -147,8 +147,10 @@ class FollowupService:
         if running:
             _, pending = await asyncio.wait(running, timeout=timeout)
             if pending:
-                logger.warning("stopping with %d task(s) unfinished; their leases expire and "
-                               "the next start takes them over", len(pending))
+                logger.warning(
+                    "stopping with %d task(s) unfinished; their leases expire and the next start takes them over",
+                    len(pending),
+                )
 
     # ---- admin -------------------------------------------------------------------------------
     def next_runs(self, now: dt.datetime, *, limit: int) -> list[Occurrence]:

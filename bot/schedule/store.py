@@ -259,9 +259,7 @@ class Store:
             row = conn.execute(takeover).first()
         return _delivery(row, reclaimed=True) if row is not None else None
 
-    def claim_retries(
-        self, *, now: dt.datetime, owner: str, lease: dt.timedelta, limit: int
-    ) -> list[Delivery]:
+    def claim_retries(self, *, now: dt.datetime, owner: str, lease: dt.timedelta, limit: int) -> list[Delivery]:
         """Take pending rows whose lease expired and whose retry time has come (crashes and failures)."""
         candidates = (
             select(deliveries.c.id)
@@ -325,9 +323,7 @@ class Store:
         with self._tx() as conn:
             return bool(conn.execute(stmt).rowcount == 1)
 
-    def mark_failed(
-        self, delivery_id: int, *, error: str, now: dt.datetime, retry_at: dt.datetime, owner: str
-    ) -> bool:
+    def mark_failed(self, delivery_id: int, *, error: str, now: dt.datetime, retry_at: dt.datetime, owner: str) -> bool:
         """Count the attempt, release the lease and keep the row pending until `retry_at`."""
         stmt = (
             update(deliveries)
@@ -347,9 +343,7 @@ class Store:
         with self._tx() as conn:
             done = conn.execute(stmt).rowcount == 1
         if not done:
-            logger.warning(
-                "delivery %s: failure not recorded, the lease is no longer %s's", delivery_id, owner
-            )
+            logger.warning("delivery %s: failure not recorded, the lease is no longer %s's", delivery_id, owner)
         return done
 
     def record_skipped(self, occ: Occurrence, *, now: dt.datetime, reason: str) -> bool:
@@ -368,9 +362,9 @@ class Store:
     # ---- reading -----------------------------------------------------------------------------
     def known(self, since: dt.datetime) -> set[Identity]:
         """Identities in the log (any status) scheduled at or after `since`."""
-        stmt = select(
-            deliveries.c.kind, deliveries.c.key, deliveries.c.channel, deliveries.c.scheduled_at
-        ).where(deliveries.c.scheduled_at >= since)
+        stmt = select(deliveries.c.kind, deliveries.c.key, deliveries.c.channel, deliveries.c.scheduled_at).where(
+            deliveries.c.scheduled_at >= since
+        )
         with self._tx() as conn:
             return {(r.kind, r.key, r.channel, r.scheduled_at) for r in conn.execute(stmt)}
 
@@ -447,16 +441,12 @@ class Store:
             "updated_at": now,
         }
         insert = (
-            postgresql.insert(commitment_states)
-            if self.dialect == "postgresql"
-            else sqlite.insert(commitment_states)
+            postgresql.insert(commitment_states) if self.dialect == "postgresql" else sqlite.insert(commitment_states)
         )
         stmt = insert.values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["commitment_id"],
-            set_={
-                name: stmt.excluded[name] for name in ("status", "snoozed_until", "updated_by", "updated_at")
-            },
+            set_={name: stmt.excluded[name] for name in ("status", "snoozed_until", "updated_by", "updated_at")},
             where=or_(
                 commitment_states.c.updated_at.is_(None),
                 commitment_states.c.updated_at <= stmt.excluded.updated_at,
@@ -492,9 +482,7 @@ def _new_row(occ: Occurrence, *, now: dt.datetime, status: DeliveryStatus, late:
 def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
     memory = not database or database == ":memory:"
     if not database or memory:
-        engine = create_engine(
-            url, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
+        engine = create_engine(url, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000})

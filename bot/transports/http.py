@@ -109,9 +109,7 @@ class SlackASGI:
             for value in values
             if name.lower() != "content-length"
         ]
-        await _respond(
-            send, response.status, response.body.encode("utf-8"), extra=out_headers, content_type=None
-        )
+        await _respond(send, response.status, response.body.encode("utf-8"), extra=out_headers, content_type=None)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -184,4 +182,3 @@ def build_server(
         server_header=False,
     )
     return uvicorn.Server(config)
-

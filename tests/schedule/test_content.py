@@ -137,8 +137,9 @@ def test_empty_digest_says_nothing_is_due(lang: Lang, release: Release) -> None:
 
 
 def test_digest_of_the_shipped_data(data: CommitmentsFile, release: Release) -> None:
-    pressed = {"ca-steel": CommitmentState(commitment_id="ca-steel", status="done",
-                                           updated_at=NOW - dt.timedelta(days=2))}
+    pressed = {
+        "ca-steel": CommitmentState(commitment_id="ca-steel", status="done", updated_at=NOW - dt.timedelta(days=2))
+    }
     items = digest_items(data, pressed, NOW, tz=TOKYO, lookahead_days=14, recent_days=7)
     reply = build_digest_reply(items, lang="ja", now=NOW, tz=TOKYO, release=release)
     text = text_of(reply)
@@ -228,13 +229,9 @@ def test_snoozed_reminder_says_who_snoozed(release: Release) -> None:
 @pytest.mark.parametrize(
     ("kind", "ref", "expected"),
     [
-        pytest.param(
-            "bilateral", "ca-joly", ["Canada", "Mélanie Joly", "Minister of Industry"], id="bilateral"
-        ),
+        pytest.param("bilateral", "ca-joly", ["Canada", "Mélanie Joly", "Minister of Industry"], id="bilateral"),
         pytest.param("outcome", "sme-ai-blueprint", ["Blueprint for AI Adoption"], id="outcome"),
-        pytest.param(
-            "meeting", "meeting", ["G7 Industry, Digital and Technology Ministers' Meeting"], id="meeting"
-        ),
+        pytest.param("meeting", "meeting", ["G7 Industry, Digital and Technology Ministers' Meeting"], id="meeting"),
     ],
 )
 def test_reminder_source(kind: str, ref: str, expected: list[str], release: Release) -> None:
@@ -327,24 +324,18 @@ def test_data_text_is_escaped_everywhere(release: Release) -> None:
 def test_many_long_commitments_stay_within_limits(release: Release) -> None:
     long_text = {"ja": "長い説明。" * 300, "en": "A long explanation. " * 150}
     many = [
-        commitment(
-            f"item-{n:03d}", f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}", title=long_text, detail=long_text
-        )
+        commitment(f"item-{n:03d}", f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}", title=long_text, detail=long_text)
         for n in range(120)
     ]
     reply = build_followups_reply(many, NO_STATES, NOW, lang="ja", tz=TOKYO, release=release)
     within_limits(reply)
     items = digest_items(many, NO_STATES, NOW, tz=TOKYO, lookahead_days=366, recent_days=7)
     within_limits(build_digest_reply(items, lang="en", now=NOW, tz=TOKYO, release=release))
-    within_limits(
-        build_reminder_reply(many[0], reminder_at(many[0], NOW), lang="en", release=release, state=None)
-    )
+    within_limits(build_reminder_reply(many[0], reminder_at(many[0], NOW), lang="en", release=release, state=None))
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_every_reminder_of_the_shipped_data_builds(
-    lang: Lang, data: CommitmentsFile, release: Release
-) -> None:
+def test_every_reminder_of_the_shipped_data_builds(lang: Lang, data: CommitmentsFile, release: Release) -> None:
     for c in data.commitments:
         occurrence = reminder_at(c, dt.datetime.combine(c.due, dt.time(9), tzinfo=TOKYO))
         within_limits(build_reminder_reply(c, occurrence, lang=lang, release=release, state=None))
@@ -419,15 +410,9 @@ def test_followups_from_the_service_with_states(lookup: ReleaseLookup) -> None:
 @pytest.mark.parametrize(
     ("words", "included", "excluded", "what"),
     [
-        pytest.param(
-            ("france",), ["fr-presidency"], ["ca-steel", "quantum-wg"], "French Republic", id="country"
-        ),
-        pytest.param(
-            ("カナダ",), ["ca-steel", "ca-ai"], ["fr-presidency"], "Canada", id="both-canada-meetings"
-        ),
-        pytest.param(
-            ("trip",), ["ca-steel", "us-minerals-ai"], ["quantum-wg"], "This trip in general", id="desk"
-        ),
+        pytest.param(("france",), ["fr-presidency"], ["ca-steel", "quantum-wg"], "French Republic", id="country"),
+        pytest.param(("カナダ",), ["ca-steel", "ca-ai"], ["fr-presidency"], "Canada", id="both-canada-meetings"),
+        pytest.param(("trip",), ["ca-steel", "us-minerals-ai"], ["quantum-wg"], "This trip in general", id="desk"),
     ],
 )
 def test_followups_filter(

@@ -16,7 +16,9 @@ from sqlalchemy import update
 
 from bot.schedule.deliverer import Deliverer, TickReport
 from bot.schedule.occurrence import Occurrence
-from bot.schedule.poster import EVENT_TYPE, ChannelPacer, Poster, build_post_client
+from bot.schedule.pacing import ChannelPacer
+from bot.schedule.poster import EVENT_TYPE, Poster
+from bot.schedule.slack_client import build_post_client
 from bot.schedule.store import Store, deliveries
 from tests.schedule.test_store import postgres_url
 from tests.slack_standin import Fault, SlackStandIn
@@ -126,9 +128,7 @@ def test_late_ones_are_posted_and_too_old_ones_skipped_with_a_warning(
     assert len(slack.posts()) == 1
 
 
-def test_a_failed_post_stays_pending_and_is_retried_after_the_backoff(
-    store: Store, slack: SlackStandIn
-) -> None:
+def test_a_failed_post_stays_pending_and_is_retried_after_the_backoff(store: Store, slack: SlackStandIn) -> None:
     outage = Fault("chat.postMessage", status=500, times=10)
     slack.add_fault(outage)
     deliverer = make_deliverer(store, slack, [occ("digest:daily")])
@@ -183,9 +183,7 @@ def test_a_crash_after_posting_is_recovered_without_posting_again(store: Store, 
                 lease_until=NOW + LEASE,
             )
         )
-    survivor = make_deliverer(
-        store, slack, [occ("digest:daily"), occ("digest:other", channel="C2")], owner="b"
-    )
+    survivor = make_deliverer(store, slack, [occ("digest:daily"), occ("digest:other", channel="C2")], owner="b")
     assert tick(survivor, NOW + minutes(1)) == TickReport()  # the dead owner's lease still holds
     assert tick(survivor, NOW + minutes(3)) == TickReport(recovered=1)
     assert len(slack.posts()) == 2
@@ -208,9 +206,7 @@ def test_without_the_history_scope_a_recovered_delivery_is_still_posted(
     assert store.claim(occ("digest:daily"), now=NOW, owner="crashed", lease=LEASE, late=False)
     slack.add_fault(Fault("conversations.history", status=400, body={"ok": False, "error": "missing_scope"}))
     with caplog.at_level(logging.ERROR, logger="bot.schedule.deliverer"):
-        assert tick(make_deliverer(store, slack, [occ("digest:daily")]), NOW + minutes(3)) == TickReport(
-            posted=1
-        )
+        assert tick(make_deliverer(store, slack, [occ("digest:daily")]), NOW + minutes(3)) == TickReport(posted=1)
     assert any("missing_scope" in r.getMessage() for r in caplog.records)
 
 
@@ -233,9 +229,7 @@ def test_an_unexpected_error_is_logged_and_the_row_kept(
 
     items = [occ("digest:bad"), occ("digest:good", channel="C2")]
     with caplog.at_level(logging.ERROR, logger="bot.schedule.deliverer"):
-        assert tick(make_deliverer(store, slack, items, render=fragile), NOW) == TickReport(
-            posted=1, failed=1
-        )
+        assert tick(make_deliverer(store, slack, items, render=fragile), NOW) == TickReport(posted=1, failed=1)
     [bad] = store.deliveries(status="pending")
     assert bad.key == "digest:bad" and "KeyError" in (bad.last_error or "")
     assert any(r.exc_info and "digest:bad" in r.getMessage() for r in caplog.records)
@@ -273,9 +267,9 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def test_two_instances_post_each_occurrence_exactly_once(shared_url: str, slack: SlackStandIn) -> None:
-    items = [
-        occ(f"reminder:c{i}:d1", channel=f"C{i % 3}", at=NOW - dt.timedelta(seconds=i)) for i in range(12)
-    ] + [occ(f"reminder:late{i}:d1", channel=f"C{i % 3}", at=NOW - minutes(20)) for i in range(6)]
+    items = [occ(f"reminder:c{i}:d1", channel=f"C{i % 3}", at=NOW - dt.timedelta(seconds=i)) for i in range(12)] + [
+        occ(f"reminder:late{i}:d1", channel=f"C{i % 3}", at=NOW - minutes(20)) for i in range(6)
+    ]
     reports: dict[str, list[TickReport]] = {"a": [], "b": []}
     barrier = threading.Barrier(2)
 
@@ -324,8 +318,9 @@ def test_a_post_kept_waiting_past_its_lease_is_not_sent_by_both(store: Store, sl
     items = [occ("digest:daily")]
     later = NOW + LEASE + minutes(1)
     gated = GatedPoster(make_poster(slack))
-    slow = Deliverer(store, gated, owner="a", occurrences=Schedule(items), plan=plan, render=render,
-                     lease=LEASE, clock=lambda: later)
+    slow = Deliverer(
+        store, gated, owner="a", occurrences=Schedule(items), plan=plan, render=render, lease=LEASE, clock=lambda: later
+    )
     other = make_deliverer(store, slack, items, owner="b", clock=lambda: later)
 
     async def race() -> tuple[TickReport, TickReport]:

@@ -153,9 +153,7 @@ PARIS_DST: list[Any] = [
 
 
 @pytest.mark.parametrize(("cron", "start", "end", "expected"), PARIS_DST)
-def test_paris_digest_across_dst(
-    cron: str, start: dt.datetime, end: dt.datetime, expected: list[dt.datetime]
-) -> None:
+def test_paris_digest_across_dst(cron: str, start: dt.datetime, end: dt.datetime, expected: list[dt.datetime]) -> None:
     s = schedule({"id": "paris", "channel": CHANNEL, "cron": cron, "timezone": "Europe/Paris", "lang": "en"})
     found = occurrences(s, [], NO_STATES, start, end)
     assert ats(found) == expected
@@ -194,9 +192,7 @@ def test_naive_window_is_refused() -> None:
         pytest.param(dt.datetime(2026, 3, 29, 2, 30), "skipped", utc(2026, 3, 29, 1), id="gap-0230"),
         pytest.param(dt.datetime(2026, 3, 29, 2, 0), "skipped", utc(2026, 3, 29, 1), id="gap-start-0200"),
         pytest.param(dt.datetime(2026, 3, 29, 3, 0), "normal", utc(2026, 3, 29, 1), id="gap-end-0300"),
-        pytest.param(
-            dt.datetime(2026, 3, 29, 1, 59), "normal", utc(2026, 3, 29, 0, 59), id="before-gap-0159"
-        ),
+        pytest.param(dt.datetime(2026, 3, 29, 1, 59), "normal", utc(2026, 3, 29, 0, 59), id="before-gap-0159"),
         pytest.param(dt.datetime(2026, 10, 25, 2, 30), "repeated", utc(2026, 10, 25, 0, 30), id="fold-0230"),
         pytest.param(dt.datetime(2026, 10, 25, 3, 0), "normal", utc(2026, 10, 25, 2), id="after-fold-0300"),
     ],
@@ -253,9 +249,7 @@ def test_no_channel_no_reminders() -> None:
     ("due", "remind_at", "expected"),
     [
         pytest.param("2026-03-29", "09:00", utc(2026, 3, 29, 7), id="spring-forward-0900"),
-        pytest.param(
-            "2026-03-29", "02:30", utc(2026, 3, 29, 1), id="spring-forward-0230-gap-posts-0300-cest"
-        ),
+        pytest.param("2026-03-29", "02:30", utc(2026, 3, 29, 1), id="spring-forward-0230-gap-posts-0300-cest"),
         pytest.param("2026-10-25", "09:00", utc(2026, 10, 25, 8), id="fall-back-0900"),
         pytest.param("2026-10-25", "02:30", utc(2026, 10, 25, 0, 30), id="fall-back-0230-first-of-two"),
     ],
@@ -286,16 +280,12 @@ def test_snooze_key_is_in_utc_whatever_the_stored_zone() -> None:
     until = dt.datetime(2026, 12, 5, 12, tzinfo=TOKYO)  # 03:00 UTC
     states = {"fr-presidency": CommitmentState(commitment_id="fr-presidency", snoozed_until=until)}
     found = occurrences(s, [commitment()], states, utc(2026, 12, 5), utc(2026, 12, 6))
-    assert [(o.key, o.at) for o in found] == [
-        ("reminder:fr-presidency:snooze:20261205T0300", utc(2026, 12, 5, 3))
-    ]
+    assert [(o.key, o.at) for o in found] == [("reminder:fr-presidency:snooze:20261205T0300", utc(2026, 12, 5, 3))]
 
 
 def test_snooze_to_the_instant_of_a_reminder_posts_once() -> None:
     s = schedule(reminders=REMINDERS)
-    states = {
-        "fr-presidency": CommitmentState(commitment_id="fr-presidency", snoozed_until=utc(2026, 12, 10))
-    }
+    states = {"fr-presidency": CommitmentState(commitment_id="fr-presidency", snoozed_until=utc(2026, 12, 10))}
     found = occurrences(s, [commitment()], states, utc(2026, 12, 9), utc(2026, 12, 11))
     assert [o.key for o in found] == [
         "reminder:fr-presidency:snooze:20261210T0000",
@@ -335,9 +325,7 @@ def test_done_commitments_get_no_reminders() -> None:
         "b-done": CommitmentState(commitment_id="b-done", status="done"),
         "c-done": CommitmentState(commitment_id="c-done", status="done", snoozed_until=utc(2026, 12, 5)),
     }
-    found = occurrences(
-        s, [done_in_file, done_by_button, snoozed_then_done], states, utc(2026, 1, 1), utc(2027, 1, 1)
-    )
+    found = occurrences(s, [done_in_file, done_by_button, snoozed_then_done], states, utc(2026, 1, 1), utc(2027, 1, 1))
     assert found == []
 
 
@@ -346,9 +334,7 @@ def test_digests_and_reminders_sorted_by_time_channel_key() -> None:
         {"id": "weekly", "channel": OTHER, "cron": "0 9 * * FRI"},
         reminders=REMINDERS,
     )
-    cs = CommitmentsFile(
-        commitments=[commitment("b-item", reminders=[0]), commitment("a-item", reminders=[0])]
-    )
+    cs = CommitmentsFile(commitments=[commitment("b-item", reminders=[0]), commitment("a-item", reminders=[0])])
     found = occurrences(s, cs, NO_STATES, utc(2026, 12, 10), utc(2026, 12, 12))
     # 2026-12-11 is a Friday: all three at 00:00 UTC, ordered by channel (C012… < C098…) then key.
     assert [(o.at, o.channel, o.key) for o in found] == [
@@ -463,9 +449,7 @@ def test_digest_items_sections() -> None:
     ]
     # Pressed on 2026-11-27 at 16:00 UTC, which is already the 28th in Tokyo.
     states = {
-        "pressed-done": CommitmentState(
-            commitment_id="pressed-done", status="done", updated_at=utc(2026, 11, 27, 16)
-        )
+        "pressed-done": CommitmentState(commitment_id="pressed-done", status="done", updated_at=utc(2026, 11, 27, 16))
     }
     items = _items(cs, states, now)
     assert items.today == dt.date(2026, 11, 30)
@@ -494,14 +478,11 @@ def test_digest_items_from_the_shipped_data(release: Release) -> None:
         pytest.param("C0OTHER000", dt.datetime(2026, 12, 4, 9, 0, tzinfo=TOKYO), "ja", id="unknown-channel"),
     ],
 )
-def test_a_reminder_is_at_nine_in_its_channels_time_zone(
-    channel: str, expected_local: dt.datetime, lang: str
-) -> None:
+def test_a_reminder_is_at_nine_in_its_channels_time_zone(channel: str, expected_local: dt.datetime, lang: str) -> None:
     sched = schedule(
         {"id": "paris", "channel": "C0PARIS000", "cron": "0 9 * * MON", "timezone": "Europe/Paris", "lang": "en"},
         reminders={"channel": "C0TOKYO000"},
     )
     c = commitment(due="2026-12-11", reminders=[7], channel=channel)
-    found = [o for o in occurrences(sched, [c], NO_STATES, utc(2026, 12, 1), utc(2026, 12, 10))
-             if o.kind == "reminder"]
+    found = [o for o in occurrences(sched, [c], NO_STATES, utc(2026, 12, 1), utc(2026, 12, 10)) if o.kind == "reminder"]
     assert [(o.at, o.lang) for o in found] == [(expected_local.astimezone(dt.UTC), lang)]

@@ -64,9 +64,7 @@ def test_schedule_file_loads_with_the_documented_shape() -> None:
     assert schedule.grace_minutes is None
 
 
-def test_commitments_file_loads_and_matches_the_release(
-    commitments: CommitmentsFile, release: Release
-) -> None:
+def test_commitments_file_loads_and_matches_the_release(commitments: CommitmentsFile, release: Release) -> None:
     assert check_against_release(commitments, release) == []
     assert len(commitments.commitments) >= 12
 
@@ -157,13 +155,9 @@ BAD_SCHEDULES: list[Any] = [
         'expected a 5-field crontab such as "0 9 * * MON"',
         id="cron-minute-out-of-range",
     ),
-    pytest.param(
-        _digest(cron="0 9 * * 1"), "digests.0.cron", "day names such as MON", id="cron-numeric-weekday"
-    ),
+    pytest.param(_digest(cron="0 9 * * 1"), "digests.0.cron", "day names such as MON", id="cron-numeric-weekday"),
     pytest.param(_digest(cron="0 9 1 * MON"), "digests.0.cron", "not both", id="cron-day-of-month-and-week"),
-    pytest.param(
-        lambda d: d.update(timezone="Tokyo"), "timezone", "expected an IANA time zone", id="unknown-tz"
-    ),
+    pytest.param(lambda d: d.update(timezone="Tokyo"), "timezone", "expected an IANA time zone", id="unknown-tz"),
     pytest.param(
         _digest(timezone="Europe/Atlantis"),
         "digests.0.timezone",
@@ -195,9 +189,7 @@ BAD_SCHEDULES: list[Any] = [
         id="missing-reminders-channel",
     ),
     pytest.param(lambda d: d.update(digest=[]), "digest", "Extra inputs are not permitted", id="unknown-key"),
-    pytest.param(
-        _digest(when="mondays"), "digests.0.when", "Extra inputs are not permitted", id="unknown-digest-key"
-    ),
+    pytest.param(_digest(when="mondays"), "digests.0.when", "Extra inputs are not permitted", id="unknown-digest-key"),
     pytest.param(_digest(lang="fr"), "digests.0.lang", "'ja' or 'en'", id="unknown-lang"),
     pytest.param(
         _digest(lookahead_days=-1),
@@ -211,9 +203,7 @@ BAD_SCHEDULES: list[Any] = [
         "expected unique digest ids",
         id="duplicate-digest-ids",
     ),
-    pytest.param(
-        lambda d: d.update(grace_minutes=-5), "grace_minutes", "greater than or equal", id="negative-grace"
-    ),
+    pytest.param(lambda d: d.update(grace_minutes=-5), "grace_minutes", "greater than or equal", id="negative-grace"),
 ]
 
 
@@ -298,9 +288,7 @@ def _set(**values: Any) -> Callable[[dict[str, Any]], None]:
 
 
 BAD_COMMITMENTS: list[Any] = [
-    pytest.param(
-        lambda d: d.pop("assumption_note"), "commitments.0", "assumption_note", id="assumed-without-note"
-    ),
+    pytest.param(lambda d: d.pop("assumption_note"), "commitments.0", "assumption_note", id="assumed-without-note"),
     pytest.param(_set(status="done"), "commitments.0", "done_on", id="done-without-date"),
     pytest.param(
         _set(done_on="2026-12-01"),
@@ -332,9 +320,7 @@ BAD_COMMITMENTS: list[Any] = [
         "'bilateral'",
         id="unknown-source-kind",
     ),
-    pytest.param(
-        _set(owner="ai-digital"), "commitments.0.owner", "Extra inputs are not permitted", id="unknown-key"
-    ),
+    pytest.param(_set(owner="ai-digital"), "commitments.0.owner", "Extra inputs are not permitted", id="unknown-key"),
 ]
 
 
@@ -364,9 +350,7 @@ def test_duplicate_commitment_ids(tmp_path: Path) -> None:
     data["commitments"].append(copy.deepcopy(data["commitments"][0]))
     with pytest.raises(ConfigError) as info:
         load_commitments(_write(tmp_path / "c.yml", data))
-    assert info.value.problems == [
-        ("commitments", "expected unique ids, got fr-presidency more than once")
-    ]
+    assert info.value.problems == [("commitments", "expected unique ids, got fr-presidency more than once")]
 
 
 @pytest.mark.parametrize(

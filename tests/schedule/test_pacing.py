@@ -9,14 +9,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bot.schedule.poster import (
-    ChannelPacer,
-    Poster,
-    RateLimitRetryHandler,
-    SlackDeliveryError,
-    WorkspacePacing,
-    build_post_client,
-)
+from bot.schedule.pacing import ChannelPacer, WorkspacePacing
+from bot.schedule.poster import Poster, SlackDeliveryError
+from bot.schedule.slack_client import RateLimitRetryHandler, build_post_client
 from tests.slack_standin import Fault, RateLimit, SlackStandIn
 
 T = TypeVar("T")

@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 import pytest
 
 from bot.errors import DeliveryError
-from bot.schedule.poster import EVENT_TYPE, ChannelPacer, Poster, SlackDeliveryError, build_post_client
+from bot.schedule.pacing import ChannelPacer
+from bot.schedule.poster import EVENT_TYPE, Poster, SlackDeliveryError
+from bot.schedule.slack_client import build_post_client
 from tests.slack_standin import Call, Fault, SlackStandIn, posts_by_channel
 
 T = TypeVar("T")

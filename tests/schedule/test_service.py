@@ -14,7 +14,8 @@ import pytest
 from freezegun import freeze_time
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.schedule.poster import Poster, build_post_client
+from bot.schedule.poster import Poster
+from bot.schedule.slack_client import build_post_client
 from bot.schedule.wiring import run_tick, start_scheduler
 from bot.settings import ROOT, load_settings
 from bot.startup import Started, start
@@ -52,9 +53,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def started(
-    data_dir: Path, tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Started]:
+def started(data_dir: Path, tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[Started]:
     monkeypatch.setenv("G7BOT_DATA_DIR", str(data_dir))
     monkeypatch.setenv("G7BOT_DATABASE_URL", f"sqlite:///{tmp_path / 'g7bot.sqlite3'}")
     monkeypatch.setenv("G7BOT_ADMIN_USERS", ADMIN)
@@ -127,8 +126,7 @@ def _press(started: Started, action_id: str, *, channel: str, ts: str, value: st
         "user": {"id": "U0PRESSER"},
         "api_app_id": "A0LOCAL",
         "container": {"type": "message", "channel_id": channel, "message_ts": ts},
-        "actions": [{"action_id": action_id, "block_id": f"g7_followup:{value}", "value": value,
-                     "type": "button"}],
+        "actions": [{"action_id": action_id, "block_id": f"g7_followup:{value}", "value": value, "type": "button"}],
     }
 
     async def go() -> int:
@@ -142,8 +140,15 @@ def _press(started: Started, action_id: str, *, channel: str, ts: str, value: st
 def _post_reminder(started: Started, commitment_id: str, now: dt.datetime) -> str:
     from bot.schedule.occurrence import Occurrence
 
-    occ = Occurrence(kind="reminder", key=f"reminder:{commitment_id}:d7", channel=TOKYO_CHANNEL, at=now,
-                     lang="en", timezone="Asia/Tokyo", commitment_id=commitment_id)
+    occ = Occurrence(
+        kind="reminder",
+        key=f"reminder:{commitment_id}:d7",
+        channel=TOKYO_CHANNEL,
+        at=now,
+        lang="en",
+        timezone="Asia/Tokyo",
+        commitment_id=commitment_id,
+    )
     asyncio.run(started.service.deliverer.post_now(occ, now))
     delivery = started.service.store.deliveries()[0]
     assert delivery.message_ts
@@ -189,8 +194,9 @@ def test_done_stops_the_reminders_and_shows_in_followups(started: Started, slack
     upcoming = started.service.next_runs(now, limit=50)
     assert not [o for o in upcoming if o.commitment_id == "fr-presidency"]
     message = slash(started, "followups en")
-    done_section = next(b for b in message["blocks"]
-                        if b["type"] == "section" and b.get("text", {}).get("text", "").startswith("*Done"))
+    done_section = next(
+        b for b in message["blocks"] if b["type"] == "section" and b.get("text", {}).get("text", "").startswith("*Done")
+    )
     assert "France" in done_section["text"]["text"]
 
 
@@ -219,8 +225,7 @@ def test_admin_schedule_lists_the_next_runs(started: Started) -> None:
         pytest.param(f"admin digest-now <#{PARIS_CHANNEL}|paris> en", {PARIS_CHANNEL}, id="channel-link"),
     ],
 )
-def test_admin_digest_now_posts_once(started: Started, slack: SlackStandIn, text: str,
-                                     channels: set[str]) -> None:
+def test_admin_digest_now_posts_once(started: Started, slack: SlackStandIn, text: str, channels: set[str]) -> None:
     started.runtime.clock = lambda: dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC)
     reply = slash(started, text)
     assert "queued" in reply["text"]
@@ -236,8 +241,7 @@ def test_admin_digest_now_rejects_a_bad_channel(started: Started, slack: SlackSt
 
 
 def test_admin_reload_keeps_the_old_schedule_on_error(started: Started, data_dir: Path) -> None:
-    (data_dir / "schedule.yml").write_text(SCHEDULE.replace('"0 9 * * MON"', '"every monday"', 1),
-                                           encoding="utf-8")
+    (data_dir / "schedule.yml").write_text(SCHEDULE.replace('"0 9 * * MON"', '"every monday"', 1), encoding="utf-8")
     reply = slash(started, "admin reload en")
     assert "keeps serving the previous" in reply["text"]
     assert "digests.0.cron" in reply["text"]
@@ -249,9 +253,7 @@ def test_admin_reload_keeps_the_old_schedule_on_error(started: Started, data_dir
     assert [d.id for d in started.service.schedule().digests] == ["tokyo-monday", "paris-weekly"]
 
 
-def test_the_console_never_shares_the_delivery_log_of_serve(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_console_never_shares_the_delivery_log_of_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     production = tmp_path / "production.sqlite3"
     monkeypatch.setenv("G7BOT_DATABASE_URL", f"sqlite:///{production}")
     monkeypatch.chdir(tmp_path)
@@ -267,8 +269,11 @@ def test_after_downtime_misses_are_posted_late_or_skipped_once(started: Started,
         asyncio.run(run_tick(started.service, lambda: dt.datetime.now(dt.UTC)))
         asyncio.run(run_tick(started.service, lambda: dt.datetime.now(dt.UTC)))
     assert len(posts_to(slack, TOKYO_CHANNEL)) == 1
-    deliveries = {(d.key, d.scheduled_at): d for d in started.service.store.deliveries()
-                  if d.channel == TOKYO_CHANNEL and d.kind == "digest"}
+    deliveries = {
+        (d.key, d.scheduled_at): d
+        for d in started.service.store.deliveries()
+        if d.channel == TOKYO_CHANNEL and d.kind == "digest"
+    }
     this_week = deliveries[("digest:tokyo-weekly", MONDAY_9_TOKYO)]
     assert (this_week.status, this_week.late) == ("sent", True)
     last_week = deliveries[("digest:tokyo-weekly", MONDAY_9_TOKYO - dt.timedelta(days=7))]

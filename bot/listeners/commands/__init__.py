@@ -21,8 +21,11 @@ def register(app: AsyncApp, runtime: Runtime) -> tuple[str, ...]:
         user_id = str(command.get("user_id") or "")
         _, override = parse(text)
         lang = override or await runtime.locales.lang_for(user_id, client) or runtime.settings.default_lang
-        message = guarded(lambda: reply_message(runtime, text, lang=lang, user_id=user_id), lang=lang,
-                          what=f"{runtime.command} from {user_id}")
+        message = guarded(
+            lambda: reply_message(runtime, text, lang=lang, user_id=user_id),
+            lang=lang,
+            what=f"{runtime.command} from {user_id}",
+        )
         await ack(response_type="ephemeral", **message)
 
     return (runtime.command,)

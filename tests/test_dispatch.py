@@ -21,32 +21,12 @@ from bot.release.models import Lang, Release
 from bot.settings import load_settings
 from bot.startup import Started, start
 from bot.transports.http import MalformedBody, build_bolt_request
+from tests.helpers import slash_form as _slash_form
 from tests.slack_standin import Fault, SlackStandIn
 
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-0000"
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def slash_form(text: str, *, user_id: str = "U_EN", command: str = "/g7") -> str:
-    """The form-encoded body Slack POSTs for `/g7 text`."""
-    return urlencode(
-        {
-            "token": "legacy-verification-token",
-            "team_id": "T0LOCAL",
-            "team_domain": "local",
-            "channel_id": "C0LOCAL",
-            "channel_name": "general",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": "A0LOCAL",
-            "is_enterprise_install": "false",
-            "response_url": "https://hooks.slack.invalid/commands/T0LOCAL/1/x",
-            "trigger_id": "1.2.3",
-        }
-    )
 
 
 def signed_headers(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
@@ -297,3 +277,7 @@ def test_ask_refuses_to_start_on_a_broken_manifest(broken_manifest: Path, capsys
     err = capsys.readouterr().err
     assert str(broken_manifest) in err
     assert "features.bot_user.display_name" in err
+
+
+def slash_form(text: str, *, user_id: str = "U_EN", command: str = "/g7") -> str:
+    return _slash_form(text, user_id=user_id, command=command)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.messages import msg
 from bot.release.models import Release
+from tests.helpers import child_env, free_port
+from tests.helpers import slash_form as _slash_form
 from tests.slack_standin import SlackStandIn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,20 +50,6 @@ class Server:
 
     def stderr(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def child_env(**values: str) -> dict[str, str]:
-    """The test process's environment without any Slack or bot setting, plus `values`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "G7BOT_")) and k not in {"PORT", "HOST"}}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(values)
-    return env
 
 
 def wait_until_healthy(server: Server) -> None:
@@ -119,26 +104,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             code = stop(process)
         # uvicorn shuts down cleanly on SIGTERM, then re-raises the signal: -15 is a clean stop here.
         assert code in (0, -signal.SIGTERM), f"g7bot serve exited with {code}:\n{srv.stderr()}"
-
-
-def slash_form(text: str, *, user_id: str = "U_E2E") -> bytes:
-    return urlencode(
-        {
-            "token": "legacy",
-            "team_id": "T0LOCAL",
-            "team_domain": "local",
-            "channel_id": "C0LOCAL",
-            "channel_name": "general",
-            "user_id": user_id,
-            "user_name": "e2e",
-            "command": "/g7",
-            "text": text,
-            "api_app_id": "A0LOCAL",
-            "is_enterprise_install": "false",
-            "response_url": "https://hooks.slack.invalid/commands/1",
-            "trigger_id": "1.2.3",
-        }
-    ).encode()
 
 
 def signed(body: bytes, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
@@ -271,3 +236,7 @@ def test_log_warns_about_the_socket_mode_mismatch_and_keeps_secrets(server: Serv
     assert BOT_TOKEN not in log
     assert "Traceback" not in log
     assert "Exception in ASGI application" not in log
+
+
+def slash_form(text: str, *, user_id: str = "U_E2E") -> bytes:
+    return _slash_form(text, user_id=user_id).encode()

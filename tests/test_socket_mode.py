@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import pytest
 
 from bot.messages import msg
 from bot.release.models import Release
+from tests.helpers import child_env, slash_payload
 from tests.slack_standin import SlackStandIn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,13 +33,6 @@ class Bot:
 
     def stderr(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
-
-
-def child_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "G7BOT_")) and k not in {"PORT", "HOST"}}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(values)
-    return env
 
 
 @pytest.fixture
@@ -76,21 +69,7 @@ def envelope(envelope_id: str, text: str, *, user_id: str) -> dict[str, Any]:
         "envelope_id": envelope_id,
         "type": "slash_commands",
         "accepts_response_payload": True,
-        "payload": {
-            "token": "legacy",
-            "team_id": "T0LOCAL",
-            "team_domain": "local",
-            "channel_id": "C0LOCAL",
-            "channel_name": "general",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": "/g7",
-            "text": text,
-            "api_app_id": "A0LOCAL",
-            "is_enterprise_install": "false",
-            "response_url": "https://hooks.slack.invalid/commands/1",
-            "trigger_id": "1.2.3",
-        },
+        "payload": slash_payload(text, user_id=user_id),
     }
 
 

@@ -6,10 +6,8 @@ import contextlib
 import copy
 import datetime as dt
 import http.client
-import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +23,7 @@ import yaml
 
 from bot.schedule.poster import EVENT_TYPE
 from bot.schedule.store import Store
+from tests.helpers import child_env, free_port
 from tests.slack_standin import Call, Fault, SlackStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,20 +95,6 @@ def _write_yaml(path: Path, value: object) -> None:
 
 
 # ---- processes ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def child_env(**values: str) -> dict[str, str]:
-    """The test process's environment without any Slack or bot setting, plus `values`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "G7BOT_")) and k not in {"PORT", "HOST"}}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(values)
-    return env
 
 
 @dataclass

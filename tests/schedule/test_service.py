@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
+from pydantic import SecretStr
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.schedule.poster import Poster
@@ -278,3 +279,48 @@ def test_after_downtime_misses_are_posted_late_or_skipped_once(started: Started,
     assert (this_week.status, this_week.late) == ("sent", True)
     last_week = deliveries[("digest:tokyo-weekly", MONDAY_9_TOKYO - dt.timedelta(days=7))]
     assert last_week.status == "skipped"
+
+
+def test_a_button_press_over_http_is_verified_and_handled(
+    started: Started, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack POSTs button presses as a signed form with a `payload` field, to the same /slack/events."""
+    from urllib.parse import urlencode
+
+    from bot.app import build_app
+    from bot.transports.http import build_bolt_request
+    from tests.test_dispatch import SECRET, signed_headers
+
+    now = dt.datetime(2026, 12, 4, 0, 0, tzinfo=dt.UTC)
+    ts = _post_reminder(started, "fr-presidency", now)
+    started.runtime.clock = lambda: now
+    started.runtime.settings = started.runtime.settings.model_copy(update={"signing_secret": SecretStr(SECRET)})
+    app = build_app(started.runtime)
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0LOCAL"},
+        "user": {"id": "U0PRESSER"},
+        "api_app_id": "A0LOCAL",
+        "container": {"type": "message", "channel_id": TOKYO_CHANNEL, "message_ts": ts},
+        "actions": [
+            {
+                "action_id": "g7_followup_done",
+                "block_id": "g7_followup:fr-presidency",
+                "value": "fr-presidency",
+                "type": "button",
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+
+    async def go(headers: dict[str, str]) -> int:
+        response = await app.async_dispatch(build_bolt_request(body, headers))
+        await started.service.settle()
+        return int(response.status)
+
+    forged = {**signed_headers(body), "X-Slack-Signature": "v0=" + "0" * 64}
+    assert asyncio.run(go(forged)) == 401
+    assert "fr-presidency" not in started.service.store.states()
+    assert asyncio.run(go(signed_headers(body))) == 200
+    assert started.service.store.states()["fr-presidency"].status == "done"
+    assert len(slack.calls_to("chat.update")) == 1

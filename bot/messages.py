@@ -115,6 +115,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "admin.schedule.title": {"ja": "次回の投稿予定", "en": "Next scheduled posts"},
     "admin.schedule.none": {"ja": "予定された投稿はありません。", "en": "Nothing is scheduled."},
+    "admin.schedule.retrying": {
+        "ja": "失敗して再試行待ちの投稿(チャンネルへの招待などを確認してください)",
+        "en": "Failed posts waiting to be retried (check, for example, that the bot is in the channel)",
+    },
+    "admin.schedule.attempts": {"ja": "{count}回失敗: {error}", "en": "{count} failed attempt(s): {error}"},
     "admin.digest.title": {"ja": "ダイジェストの投稿", "en": "Digest now"},
     "admin.digest.queued": {
         "ja": "{channels} へのダイジェスト投稿を受け付けました。数秒で投稿されます。",

@@ -187,7 +187,7 @@ class SlackStandIn:
             if fault.disconnect and request.transport is not None:
                 request.transport.close()
                 return web.Response(status=204)
-            if fault.status != 200:
+            if fault.status != 200 or fault.body is not None:
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 body = fault.body or {"ok": False, "error": "ratelimited" if fault.status == 429 else "fatal_error"}
                 return web.json_response(body, status=fault.status, headers=headers)

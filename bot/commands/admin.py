@@ -17,6 +17,7 @@ from bot.errors import NotAllowed, UserError
 from bot.messages import msg
 from bot.reply import Reply, Section
 from bot.schedule.occurrence import Occurrence
+from bot.schedule.store import Delivery
 from bot.text import echo, escape
 
 ALIASES = ("管理",)
@@ -43,6 +44,8 @@ class AdminServices(Protocol):
 
     def next_runs(self, now: dt.datetime, *, limit: int) -> list[Occurrence]: ...
 
+    def retrying(self, *, limit: int) -> list[Delivery]: ...
+
     def request_digest(self, channel: str | None, now: dt.datetime) -> list[str]: ...
 
     def reload(self) -> list[str]: ...
@@ -58,7 +61,19 @@ def _schedule(ask: Ask, services: AdminServices) -> Reply:
     lines = [f"• {_local(o.at, o.timezone)}  <#{o.channel}>  `{escape(o.key)}`" for o in runs] or [
         msg("admin.schedule.none", lang)
     ]
-    return Reply(title=msg("admin.schedule.title", lang), sections=[Section(text="\n".join(lines))])
+    sections = [Section(text="\n".join(lines))]
+    retrying = services.retrying(limit=15)
+    if retrying:
+        failing = []
+        for d in retrying:
+            line = f"• <#{d.channel}>  `{escape(d.key)}`  " + msg(
+                "admin.schedule.attempts", lang, count=d.attempts, error=escape(d.last_error or "?")
+            )
+            if d.next_attempt_at is not None:
+                line += f"  → {_local(d.next_attempt_at, d.occurrence.timezone if d.occurrence else 'UTC')}"
+            failing.append(line)
+        sections.append(Section(text=f"*{msg('admin.schedule.retrying', lang)}*\n" + "\n".join(failing)))
+    return Reply(title=msg("admin.schedule.title", lang), sections=sections)
 
 
 def _digest_now(ask: Ask, services: AdminServices) -> Reply:

@@ -28,7 +28,7 @@ from bot.schedule.content import (
 from bot.schedule.deliverer import Deliverer, Posting, TickReport
 from bot.schedule.models import CommitmentsFile, ScheduleFile, load_commitments, load_schedule
 from bot.schedule.occurrence import CommitmentState, Occurrence
-from bot.schedule.store import Store
+from bot.schedule.store import Delivery, Store
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -155,6 +155,11 @@ class FollowupService:
     # ---- admin -------------------------------------------------------------------------------
     def next_runs(self, now: dt.datetime, *, limit: int) -> list[Occurrence]:
         return due.next_runs(self.loaded.schedule, self.loaded.commitments, self.states(), now, limit=limit)
+
+    def retrying(self, *, limit: int) -> list[Delivery]:
+        """Posts that failed and wait for their next attempt (e.g. the bot is not in the channel)."""
+        waiting = [d for d in self.store.deliveries(status="pending") if d.attempts > 0]
+        return waiting[:limit]
 
     def digest_occurrences(self, channel: str | None, now: dt.datetime) -> list[Occurrence]:
         """Digests to post now: the configured ones (for `channel` only, if given), at `now`."""

@@ -324,3 +324,16 @@ def test_a_button_press_over_http_is_verified_and_handled(
     assert asyncio.run(go(signed_headers(body))) == 200
     assert started.service.store.states()["fr-presidency"].status == "done"
     assert len(slack.calls_to("chat.update")) == 1
+
+
+def test_admin_schedule_shows_posts_waiting_to_be_retried(started: Started, slack: SlackStandIn) -> None:
+    from tests.slack_standin import Fault
+
+    slack.add_fault(Fault("chat.postMessage", status=200, times=10, body={"ok": False, "error": "not_in_channel"}))
+    started.runtime.clock = lambda: dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC)
+    slash(started, f"admin digest-now {PARIS_CHANNEL} en")
+    assert started.service.store.counts()["pending"] == 1
+    text = slash(started, "admin schedule en")["text"]
+    assert "Failed posts waiting to be retried" in text
+    assert "not_in_channel" in text
+    assert PARIS_CHANNEL in text

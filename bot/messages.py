@@ -19,7 +19,6 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "help.examples": {"ja": "例", "en": "Examples"},
     "help.admin": {"ja": "管理者のみ", "en": "admins only"},
-    "help.more": {"ja": "詳しくは `{command} help` をどうぞ。", "en": "See `{command} help` for more."},
     # errors and unknown input
     "unknown.command": {
         "ja": "「{text}」というコマンドはありません。",
@@ -60,7 +59,6 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "For one meeting, name the counterpart: `{command} bilateral france`.",
     },
     "bilateral.title": {"ja": "二国間会談 ({number}) {organisation}", "en": "Bilateral ({number}): {organisation}"},
-    "bilateral.counterpart": {"ja": "相手", "en": "Counterpart"},
     "bilateral.japan": {"ja": "日本側", "en": "Japan"},
     "bilateral.topics": {"ja": "テーマ", "en": "Topics"},
     "bilateral.said": {"ja": "内容", "en": "What was discussed"},
@@ -75,7 +73,6 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     # contact
     "contact.title": {"ja": "問い合わせ先", "en": "Contact desks"},
-    "contact.for": {"ja": "{topic}", "en": "{topic}"},
     "contact.unknown": {
         "ja": "「{text}」に対応する窓口はありません。全般の窓口をご案内します。",
         "en": "No desk is listed for “{text}”; here is the general desk.",
@@ -216,7 +213,6 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     # generic
     "list.separator": {"ja": "、", "en": ", "},
-    "fallback.more": {"ja": "(ほか{count}件)", "en": "({count} more)"},
 }
 
 

@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import build_app
+from bot.blocks import render_message
 from bot.errors import ConfigError
 from bot.manifest import AppManifest, load_manifest, socket_mode_mismatch_warning
 from bot.runtime import Runtime
@@ -72,7 +73,7 @@ class Started:
             if line.strip() in {"exit", "quit", ":q"}:
                 return 0
             message = await self.ask(line)
-            print(local_transport.as_text(message))
+            print(render_message(message))
 
     def serve(self) -> int:
         warning = socket_mode_mismatch_warning(self.manifest, app_token_set=self.settings.app_token is not None)

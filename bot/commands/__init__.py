@@ -18,7 +18,6 @@ from bot.text import echo, tokens
 
 # One line per subcommand; help and "did you mean" are generated from this list.
 _MODULES = [summary, bilateral, contact, outcomes, docs, followups, admin, help]
-_EXTRA: list[Command] = []
 
 # Text beyond this is not read (Slack allows 4,000 characters; no command needs more than a few words).
 INPUT_LIMIT = 500
@@ -36,18 +35,9 @@ LANG_WORDS: dict[str, Lang] = {
 }
 
 
-def add_commands(commands: list[Command]) -> None:
-    """Register more subcommands (the follow-up and admin commands plug in here)."""
-    for command in commands:
-        if all(c.name != command.name for c in _EXTRA):
-            _EXTRA.append(command)
-    registry.cache_clear()
-    _words.cache_clear()
-
-
 @cache
 def registry() -> list[Command]:
-    return [Command.from_module(m) for m in _MODULES] + list(_EXTRA)
+    return [Command.from_module(m) for m in _MODULES]
 
 
 @cache

@@ -46,10 +46,6 @@ async def ask(app: AsyncApp, command: str, text: str, *, user_id: str = LOCAL_US
     return message
 
 
-def as_text(message: dict[str, Any]) -> str:
-    return render_message(message)
-
-
 class ConsolePoster:
     """Where `serve` posts to Slack, the local console prints: the same scheduler, no Slack."""
 

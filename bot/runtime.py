@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.locale import LocaleCache
 from bot.release.loader import load_release
@@ -13,6 +13,9 @@ from bot.release.lookup import ReleaseLookup
 from bot.release.models import Release
 from bot.reply_cache import ReplyCache
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.schedule.service import FollowupService
 
 
 def utc_now() -> dt.datetime:
@@ -29,8 +32,8 @@ class Runtime:
     locales: LocaleCache
     clock: Callable[[], dt.datetime] = utc_now
     replies: ReplyCache = field(default_factory=ReplyCache)
-    # The follow-up services (schedule, store, poster); None until bot.schedule wires them.
-    services: Any = None
+    # The follow-ups (schedule, delivery log, poster); start() wires them.
+    services: FollowupService | None = None
     # What build_app registered (commands, events, actions), for the manifest check.
     registered: Any = None
 

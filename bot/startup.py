@@ -36,7 +36,8 @@ class Started:
 
     @property
     def service(self) -> FollowupService:
-        service: FollowupService = self.runtime.services
+        service = self.runtime.services
+        assert service is not None, "start() wires the follow-up service"
         return service
 
     async def ask(self, text: str, *, user_id: str | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.reply import Reply
 from bot.transports.local import slash_command_body
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,3 +47,13 @@ def slash_payload(text: str, *, user_id: str, command: str = "/g7") -> dict[str,
 def slash_form(text: str, *, user_id: str, command: str = "/g7") -> str:
     """The form-encoded body Slack POSTs for `/g7 text` in HTTP mode."""
     return urlencode(slash_payload(text, user_id=user_id, command=command))
+
+
+def text_of(reply: Reply) -> str:
+    """Every mrkdwn string of a reply (title, section texts and fields, footer), in order."""
+    parts = [reply.title]
+    for section in reply.sections:
+        parts.append(section.text)
+        parts.extend(section.fields)
+    parts.extend(reply.footer)
+    return "\n".join(parts)

@@ -14,22 +14,13 @@ from bot.release.models import LANGS, Lang, Release
 from bot.reply import Reply
 from bot.text import escape
 from tests.conftest import NOW
+from tests.helpers import text_of
 
 SLASH = "/g7"
 
 
 def ask(text: str, lookup: ReleaseLookup, lang: Lang = "en") -> Reply:
     return answer(text, lookup=lookup, lang=lang, now=NOW, command=SLASH)
-
-
-def text_of(reply: Reply) -> str:
-    """Every mrkdwn string of a reply (title, section texts and fields, footer), in order."""
-    parts = [reply.title]
-    for section in reply.sections:
-        parts.append(section.text)
-        parts.extend(section.fields)
-    parts.extend(reply.footer)
-    return "\n".join(parts)
 
 
 def field(reply: Reply, label: str) -> str:

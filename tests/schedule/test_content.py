@@ -33,6 +33,7 @@ from bot.schedule.content import (
 from bot.schedule.due import digest_items
 from bot.schedule.models import Commitment, CommitmentsFile, ScheduleFile, load_commitments, load_schedule
 from bot.schedule.occurrence import CommitmentState, Occurrence
+from tests.helpers import text_of
 
 UTC = dt.UTC
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -55,15 +56,6 @@ def commitment(cid: str, due: str, **values: Any) -> Commitment:
         **values,
     }
     return Commitment.model_validate(data)
-
-
-def text_of(reply: Reply) -> str:
-    parts = [reply.title]
-    for section in reply.sections:
-        parts.append(section.text)
-        parts.extend(section.fields)
-    parts.extend(reply.footer)
-    return "\n".join(parts)
 
 
 def section_with(reply: Reply, heading: str) -> str:

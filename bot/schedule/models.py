@@ -87,6 +87,12 @@ def validate_crontab(expr: str) -> str:
     return " ".join(fields)
 
 
+def _require_unique(ids: list[str], what: str) -> None:
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"expected unique {what}, got {', '.join(duplicates)} more than once")
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -170,10 +176,7 @@ class CommitmentsFile(_Model):
     @field_validator("commitments")
     @classmethod
     def _unique_ids(cls, value: list[Commitment]) -> list[Commitment]:
-        ids = [c.id for c in value]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"expected unique ids, got {', '.join(duplicates)} more than once")
+        _require_unique([c.id for c in value], "ids")
         return value
 
     def get(self, commitment_id: str) -> Commitment | None:
@@ -267,10 +270,7 @@ class ScheduleFile(_Model):
     @field_validator("digests")
     @classmethod
     def _unique_ids(cls, value: list[Digest]) -> list[Digest]:
-        ids = [d.id for d in value]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"expected unique digest ids, got {', '.join(duplicates)} more than once")
+        _require_unique([d.id for d in value], "digest ids")
         return value
 
     def digest_timezone(self, digest: Digest) -> ZoneInfo:

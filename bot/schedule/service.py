@@ -76,6 +76,7 @@ class FollowupService:
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     _ticked: bool = False
     _current: asyncio.Task[Any] | None = None
+    _states_cache: tuple[dt.datetime, Mapping[str, CommitmentState]] | None = None
 
     def __post_init__(self) -> None:
         self.deliverer = Deliverer(
@@ -99,6 +100,12 @@ class FollowupService:
     def states(self) -> Mapping[str, CommitmentState]:
         return self.store.states()
 
+    def _states_at(self, now: dt.datetime) -> Mapping[str, CommitmentState]:
+        """One read of the states per tick, not one per message of a fan-out."""
+        if self._states_cache is None or self._states_cache[0] != now:
+            self._states_cache = (now, self.states())
+        return self._states_cache[1]
+
     @property
     def grace(self) -> dt.timedelta:
         minutes = self.loaded.schedule.grace_minutes
@@ -115,7 +122,7 @@ class FollowupService:
         """The Slack message for one occurrence, built from the data as it is at `now`."""
         release = self.release()
         tz = ZoneInfo(occ.timezone)
-        states = self.states()
+        states = self._states_at(now)
         if occ.kind == "digest":
             digest = next((d for d in self.loaded.schedule.digests if d.id == occ.digest_id), None)
             lookahead = digest.lookahead_days if digest else 14

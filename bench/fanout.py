@@ -27,7 +27,6 @@ import asyncio
 import collections
 import contextlib
 import datetime as dt
-import importlib.metadata
 import json
 import logging
 import math
@@ -51,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from aiohttp import web  # noqa: E402
 
+from bench.machine import loadavg, version  # noqa: E402
 from tests.slack_standin import RateLimit, SlackStandIn  # noqa: E402
 
 TARGET_RATIO = 1.1  # wall time / rate-limit floor, at most
@@ -384,24 +384,11 @@ def verdict(ok: bool) -> str:
 
 
 def versions() -> str:
-    def v(name: str) -> str:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return "-"
-
     return (
-        f"python {platform.python_version()} | slack_sdk {v('slack_sdk')} | aiohttp {v('aiohttp')} | "
-        f"sqlalchemy {v('sqlalchemy')} | nproc {os.cpu_count()} | {platform.machine()} {platform.system()} "
+        f"python {platform.python_version()} | slack_sdk {version('slack_sdk')} | aiohttp {version('aiohttp')} | "
+        f"sqlalchemy {version('sqlalchemy')} | nproc {os.cpu_count()} | {platform.machine()} {platform.system()} "
         f"{platform.release()}"
     )
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 def timeline(result: Result, stats: dict[str, Any], step: float) -> list[str]:

@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import importlib.metadata
 import json
 import math
 import os
@@ -42,6 +41,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import loadavg, version  # noqa: E402
 from tests.slack_standin import SlackStandIn  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -475,23 +475,10 @@ class Cell:
         )
 
 
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
-
-
 def versions() -> str:
-    def v(name: str) -> str:
-        try:
-            return importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            return "-"
-
     return (
-        f"python {platform.python_version()} | uvicorn {v('uvicorn')} | slack_bolt {v('slack_bolt')} | "
-        f"slack_sdk {v('slack_sdk')} | uvloop {v('uvloop')} | httptools {v('httptools')} | "
+        f"python {platform.python_version()} | uvicorn {version('uvicorn')} | slack_bolt {version('slack_bolt')} | "
+        f"slack_sdk {version('slack_sdk')} | uvloop {version('uvloop')} | httptools {version('httptools')} | "
         f"nproc {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}) | {platform.machine()} "
         f"{platform.system()} {platform.release()}"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,11 +22,59 @@ NOW = dt.datetime(2025, 12, 15, 0, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's Slack tokens or bot settings."""
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's Slack tokens or bot settings, or writes into the checkout.
+
+    The bot's default delivery logs live under the working directory's var/: each test works in its own.
+    """
     for name in list(os.environ):
         if name.startswith(("SLACK_", "G7BOT_")) or name in {"PORT", "HOST"}:
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+# What a test run may leave in the checkout: the venv and the tools' caches.
+_BEFORE = pytest.StashKey[set[str] | None]()
+_ALLOWED_LEFTOVERS = (".venv/", ".pytest_cache/", ".mypy_cache/", ".ruff_cache/", ".hypothesis/", "g7bot.egg-info/")
+
+
+def _checkout_state() -> set[str] | None:
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None  # not a git checkout (an sdist, say): nothing to compare
+    # New files only ("??" untracked, "!!" ignored): edits to tracked files are the developer's own work.
+    return {
+        line[3:]
+        for line in out.splitlines()
+        if line[:2] in {"??", "!!"} and not line[3:].startswith(_ALLOWED_LEFTOVERS) and "__pycache__/" not in line
+    }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_BEFORE] = _checkout_state()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_BEFORE, None)
+    after = _checkout_state()
+    if before is None or after is None:
+        return
+    changed = sorted(after - before)
+    if changed:
+        session.config.get_terminal_writer().line(
+            "tests changed the checkout (every test must use its own temporary files):\n  " + "\n  ".join(changed),
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 
 @pytest.fixture(scope="session")

@@ -3,59 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import create_engine, text, update
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError, StatementError
+from sqlalchemy import update
+from sqlalchemy.exc import StatementError
 
 from bot.schedule.occurrence import Occurrence
 from bot.schedule.store import Store, deliveries
-
-# Read at import: the autouse fixture in conftest clears G7BOT_* variables before each test.
-POSTGRES_URL = os.environ.get("G7BOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REQUIRE_POSTGRES = bool(os.environ.get("G7BOT_REQUIRE_POSTGRES"))
+from tests.postgres import postgres_url
 
 NOW = dt.datetime(2025, 1, 6, 0, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(minutes=2)
 T = TypeVar("T")
-
-
-@contextmanager
-def postgres_url() -> Iterator[str]:
-    """A URL whose search_path is a fresh schema, dropped afterwards, so parallel runs never collide."""
-    admin: Engine | None = None
-    try:
-        admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except (ImportError, SQLAlchemyError) as exc:
-        if admin is not None:
-            admin.dispose()
-        where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
-        reason = f"PostgreSQL not reachable at {where} (set G7BOT_TEST_POSTGRES_URL): {exc}"
-        if REQUIRE_POSTGRES:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    schema = f"g7bot_test_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

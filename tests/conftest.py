@@ -50,11 +50,14 @@ def _checkout_state() -> set[str] | None:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None  # not a git checkout (an sdist, say): nothing to compare
-    # New files only ("??" untracked, "!!" ignored): edits to tracked files are the developer's own work.
+    # New files only ("??" untracked, "!!" ignored), not source a developer is writing meanwhile.
     return {
         line[3:]
         for line in out.splitlines()
-        if line[:2] in {"??", "!!"} and not line[3:].startswith(_ALLOWED_LEFTOVERS) and "__pycache__/" not in line
+        if line[:2] in {"??", "!!"}
+        and not line[3:].startswith(_ALLOWED_LEFTOVERS)
+        and "__pycache__/" not in line
+        and not line.endswith((".py", ".yml", ".md"))
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -13,24 +13,77 @@ from bot.errors import ConfigError
 M = TypeVar("M", bound=BaseModel)
 
 
-def load_yaml_model(path: Path, model: type[M]) -> M:
-    """Read `path` and validate it as `model`."""
+class _DataLoader(yaml.SafeLoader):
+    """SafeLoader that leaves timestamps as strings.
+
+    PyYAML builds `datetime.date` objects while parsing, so an impossible date (`2026-02-30`) raises a
+    bare ValueError with no field name. As strings they reach pydantic, which names the field.
+    """
+
+
+def _timestamp_as_string(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+_DataLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
+
+
+def read_yaml(path: Path) -> Any:
+    """The parsed contents of `path` (None for an empty file); ConfigError for anything unreadable."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(path, [("(file)", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, [("(file)", f"cannot be read: {exc}")]) from None
+    except IsADirectoryError:
+        raise ConfigError(path, [("(file)", "expected a file, found a folder")]) from None
+    except OSError as exc:
+        raise ConfigError(path, [("(file)", f"cannot be read: {exc.strerror or exc}")]) from None
     try:
-        raw = yaml.safe_load(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            path, [(f"line {line}", f"expected UTF-8 text, got the byte 0x{data[exc.start]:02x} (save it as UTF-8)")]
+        ) from None
+    try:
+        return yaml.load(text, Loader=_DataLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(file)"
-        raise ConfigError(path, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+        raise ConfigError(path, [_yaml_problem(exc, text)]) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # A constructor PyYAML runs while parsing (ints, floats, binary) refused a value.
+        raise ConfigError(path, [("(file)", f"not valid YAML: {exc}")]) from None
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[str, str]:
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text[: exc.position].count("\n") + 1
+        return f"line {line}", f"not valid YAML: {exc.reason} (character U+{int(exc.character):04X})"
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        mark = getattr(exc, "context_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(file)"
+    # One line per problem: PyYAML's own text spans several, with a copy of the offending line.
+    problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+    if "'\\t'" in problem:
+        problem = f"{problem} (indent with spaces: YAML does not allow tabs)"
+    return where, f"not valid YAML: {problem}"
+
+
+def read_yaml_mapping(path: Path, *, empty: str | None = None) -> dict[str, Any]:
+    """`read_yaml`, requiring a mapping at the top level; an empty file is `{}` unless `empty` says why not."""
+    raw = read_yaml(path)
     if raw is None:
+        if empty is not None:
+            raise ConfigError(path, [("(file)", empty)])
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(path, [("(top level)", f"expected a mapping, got {type(raw).__name__}")])
+    return raw
+
+
+def load_yaml_model(path: Path, model: type[M], *, empty: str | None = None) -> M:
+    """Read `path` and validate it as `model`."""
+    raw = read_yaml_mapping(path, empty=empty)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -202,11 +202,62 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_undecodable_file(tmp_path: Path) -> None:
     path = tmp_path / "release.yml"
-    path.write_bytes(b"id: \xff\xfe\n")
+    path.write_bytes(b"id: a\ntitle: \xff\xfe\n")
     error = _error(path)
-    assert error.problems[0][0] == "(file)"
-    assert "cannot be read" in str(error)
+    assert error.problems == [("line 2", "expected UTF-8 text, got the byte 0xff (save it as UTF-8)")]
     assert str(path) in str(error)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        pytest.param("published", "2025-13-10", "valid date", id="month-13"),
+        pytest.param("meeting.start", "2025-02-30", "day value is outside expected range", id="february-30"),
+        pytest.param("meeting.end", "2025-12-32", "valid date", id="day-32"),
+        pytest.param("published", "2025-12-10 25:00:00", "valid date", id="hour-25"),
+    ],
+)
+def test_an_impossible_date_names_the_field(tmp_path: Path, field: str, value: str, reason: str) -> None:
+    """PyYAML would build the date while parsing and raise a bare ValueError; the field must be named."""
+    path = tmp_path / "release.yml"
+    dumped = yaml.safe_dump(MINIMAL, allow_unicode=True, sort_keys=False)
+    key = field.rsplit(".", 1)[-1]
+    old = f"{key}: '{MINIMAL[key] if key in MINIMAL else MINIMAL['meeting'][key]}'"
+    assert old in dumped
+    path.write_text(dumped.replace(old, f"{key}: {value}", 1), encoding="utf-8")
+    error = _error(path)
+    assert [f for f, _ in error.problems] == [field]
+    assert reason in error.problems[0][1]
+
+
+def test_an_unquoted_valid_date_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "release.yml"
+    dumped = yaml.safe_dump(MINIMAL, allow_unicode=True, sort_keys=False).replace("'2025-12-10'", "2025-12-10")
+    path.write_text(dumped, encoding="utf-8")
+    assert str(load_release(path).published) == "2025-12-10"
+
+
+@pytest.mark.parametrize(
+    ("data", "where", "reason"),
+    [
+        pytest.param(b"id: a\nmeeting:\n\tname: x\n", "line 3, column 1", "YAML does not allow tabs", id="tab"),
+        pytest.param(b"id: a\ntitle: x\x00\n", "line 2", "U+0000", id="nul"),
+        pytest.param(b"id: a\nn: !!int 0x\n", "(file)", "not valid YAML", id="bad-int-tag"),
+        pytest.param(b'id: a\ntitle: "cut', "line 2, column 12", "unexpected end of stream", id="truncated-quote"),
+    ],
+)
+def test_unparseable_text_is_one_line_naming_the_place(tmp_path: Path, data: bytes, where: str, reason: str) -> None:
+    path = tmp_path / "release.yml"
+    path.write_bytes(data)
+    error = _error(path)
+    assert error.problems[0][0] == where
+    assert reason in error.problems[0][1]
+    assert len(str(error).splitlines()) == 1
+
+
+def test_a_folder_instead_of_a_file(tmp_path: Path) -> None:
+    (tmp_path / "release.yml").mkdir()
+    assert _error(tmp_path / "release.yml").problems == [("(file)", "expected a file, found a folder")]
 
 
 @pytest.mark.parametrize(

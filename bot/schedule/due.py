@@ -252,11 +252,24 @@ def next_runs(
 
 @dataclass(frozen=True)
 class Plan:
-    """What to do with occurrences already due at `now`: post on time, post late, or skip as too old."""
+    """What to do with occurrences already due at `now`.
+
+    `on_time` and `late` are posted; `skipped` are past the grace period; `coalesced` were missed within it
+    but superseded by a later occurrence of the same digest or commitment, so they are not posted either.
+    """
 
     on_time: list[Occurrence] = field(default_factory=list)
     late: list[Occurrence] = field(default_factory=list)
     skipped: list[Occurrence] = field(default_factory=list)
+    coalesced: list[Occurrence] = field(default_factory=list)
+
+
+def series(o: Occurrence) -> tuple[str, str, str]:
+    """What coalescing groups by: one digest in one channel, or all the reminders of one commitment."""
+    if o.kind == "reminder":
+        # "reminder:<commitment id>:<label>": every offset and the snooze of one commitment are one series.
+        return (o.kind, o.commitment_id or o.key.split(":")[1], o.channel)
+    return (o.kind, o.digest_id or o.key, o.channel)
 
 
 def plan(
@@ -268,20 +281,29 @@ def plan(
 ) -> Plan:
     """Sort `due` by lateness at `now`: up to `tolerance` on time, up to `grace` late, older skipped.
 
+    Of each series (see `series`) only the latest occurrence within the grace period is posted; the
+    earlier ones are coalesced. After downtime or on a fresh delivery log a digest that fell due every
+    minute then posts once, not once for every minute missed, and a commitment whose 7-day and 1-day
+    reminders were both missed gets only the 1-day one.
+
     Occurrences after `now` are not due yet and are left out. Both bounds are inclusive.
     """
     now = _aware(now, "now")
     result = Plan()
+    latest: dict[tuple[str, str, str], Occurrence] = {}
     for o in sorted(due, key=_sort_key):
         if o.at > now:
             continue
-        lateness = now - o.at
-        if lateness <= tolerance:
-            result.on_time.append(o)
-        elif lateness <= grace:
-            result.late.append(o)
-        else:
+        if now - o.at > grace and now - o.at > tolerance:
             result.skipped.append(o)
+            continue
+        superseded = latest.get(series(o))
+        if superseded is not None:
+            result.coalesced.append(superseded)
+        latest[series(o)] = o
+    for o in sorted(latest.values(), key=_sort_key):
+        (result.on_time if now - o.at <= tolerance else result.late).append(o)
+    result.coalesced.sort(key=_sort_key)
     return result
 
 

@@ -389,6 +389,192 @@ def test_zero_grace_skips_anything_beyond_tolerance() -> None:
     assert len(result.skipped) == 1
 
 
+# --- coalesced catch-up ---------------------------------------------------------------------------
+
+MIN = dt.timedelta(minutes=1)
+DAY = dt.timedelta(days=1)
+
+
+def _digest(at: dt.datetime, did: str = "minutely", channel: str = CHANNEL) -> Occurrence:
+    return Occurrence(kind="digest", key=f"digest:{did}", channel=channel, at=at, digest_id=did)
+
+
+def _reminder(at: dt.datetime, label: str, cid: str = "fr-presidency") -> Occurrence:
+    return Occurrence(kind="reminder", key=f"reminder:{cid}:{label}", channel=CHANNEL, at=at, commitment_id=cid)
+
+
+def _keys(found: list[Occurrence]) -> list[tuple[str, dt.datetime]]:
+    return [(o.key, o.at) for o in found]
+
+
+@pytest.mark.parametrize(
+    ("due_list", "grace", "on_time", "late", "coalesced", "skipped"),
+    [
+        pytest.param(
+            [_digest(NOW - 5 * MIN), _digest(NOW - 3 * MIN), _digest(NOW - MIN)],
+            GRACE,
+            [_digest(NOW - MIN)],
+            [],
+            [_digest(NOW - 5 * MIN), _digest(NOW - 3 * MIN)],
+            [],
+            id="late-ones-coalesce-into-the-on-time-one",
+        ),
+        pytest.param(
+            [_digest(NOW - 20 * MIN), _digest(NOW - 10 * MIN)],
+            GRACE,
+            [],
+            [_digest(NOW - 10 * MIN)],
+            [_digest(NOW - 20 * MIN)],
+            [],
+            id="only-late-ones-the-latest-goes-out-late",
+        ),
+        pytest.param(
+            [_digest(NOW - 2 * MIN), _digest(NOW - MIN), _digest(NOW)],
+            GRACE,
+            [_digest(NOW)],
+            [],
+            [_digest(NOW - 2 * MIN), _digest(NOW - MIN)],
+            [],
+            id="several-on-time-ones-post-once",
+        ),
+        pytest.param(
+            [_digest(NOW - 45 * MIN), _digest(NOW - 40 * MIN)],
+            GRACE,
+            [],
+            [],
+            [],
+            [_digest(NOW - 45 * MIN), _digest(NOW - 40 * MIN)],
+            id="past-grace-stays-skipped-not-coalesced",
+        ),
+        pytest.param(
+            [_digest(NOW - 45 * MIN), _digest(NOW - 10 * MIN)],
+            GRACE,
+            [],
+            [_digest(NOW - 10 * MIN)],
+            [],
+            [_digest(NOW - 45 * MIN)],
+            id="skipped-and-late-in-one-series",
+        ),
+        pytest.param(
+            [_digest(NOW - 10 * MIN), _digest(NOW + MIN)],
+            GRACE,
+            [],
+            [_digest(NOW - 10 * MIN)],
+            [],
+            [],
+            id="a-future-one-supersedes-nothing",
+        ),
+        pytest.param(
+            [_digest(NOW - 10 * MIN, "a"), _digest(NOW - 5 * MIN, "b")],
+            GRACE,
+            [],
+            [_digest(NOW - 10 * MIN, "a"), _digest(NOW - 5 * MIN, "b")],
+            [],
+            [],
+            id="different-digests-each-post",
+        ),
+        pytest.param(
+            [_digest(NOW - 10 * MIN, channel=CHANNEL), _digest(NOW - 5 * MIN, channel=OTHER)],
+            GRACE,
+            [],
+            [_digest(NOW - 10 * MIN, channel=CHANNEL), _digest(NOW - 5 * MIN, channel=OTHER)],
+            [],
+            [],
+            id="one-digest-id-in-two-channels-each-post",
+        ),
+        pytest.param(
+            [_reminder(NOW - 6 * DAY, "d7"), _reminder(NOW, "d1")],
+            10 * DAY,
+            [_reminder(NOW, "d1")],
+            [],
+            [_reminder(NOW - 6 * DAY, "d7")],
+            [],
+            id="reminders-only-the-latest-offset",
+        ),
+        pytest.param(
+            [_reminder(NOW - 6 * DAY, "d7"), _reminder(NOW - 2 * DAY, "snooze:20261205T0030")],
+            10 * DAY,
+            [],
+            [_reminder(NOW - 2 * DAY, "snooze:20261205T0030")],
+            [_reminder(NOW - 6 * DAY, "d7")],
+            [],
+            id="a-snooze-and-an-offset-of-one-commitment",
+        ),
+        pytest.param(
+            [_reminder(NOW - 6 * DAY, "d7", "a"), _reminder(NOW - DAY, "d1", "b")],
+            10 * DAY,
+            [],
+            [_reminder(NOW - 6 * DAY, "d7", "a"), _reminder(NOW - DAY, "d1", "b")],
+            [],
+            [],
+            id="reminders-of-two-commitments-each-post",
+        ),
+        pytest.param(
+            [_reminder(NOW - 10 * MIN, "d0"), _digest(NOW - 5 * MIN, "fr-presidency")],
+            GRACE,
+            [],
+            [_reminder(NOW - 10 * MIN, "d0"), _digest(NOW - 5 * MIN, "fr-presidency")],
+            [],
+            [],
+            id="a-digest-and-a-reminder-never-coalesce",
+        ),
+    ],
+)
+def test_plan_coalesces_missed_occurrences(
+    due_list: list[Occurrence],
+    grace: dt.timedelta,
+    on_time: list[Occurrence],
+    late: list[Occurrence],
+    coalesced: list[Occurrence],
+    skipped: list[Occurrence],
+) -> None:
+    result = plan(list(reversed(due_list)), NOW, grace=grace)
+    assert _keys(result.on_time) == _keys(on_time)
+    assert _keys(result.late) == _keys(late)
+    assert _keys(result.coalesced) == _keys(coalesced)
+    assert _keys(result.skipped) == _keys(skipped)
+
+
+@pytest.mark.parametrize(
+    ("grace", "coalesced"),
+    [
+        # 25 s past the minute, the occurrence `grace` minutes back is just outside the grace period.
+        pytest.param(dt.timedelta(minutes=13), 12, id="grace-13-minutes"),
+        pytest.param(GRACE, 29, id="grace-30-minutes-the-default"),
+    ],
+)
+def test_every_minute_digest_on_a_fresh_log_posts_once(grace: dt.timedelta, coalesced: int) -> None:
+    # The fault: on a fresh delivery log this digest posted 13 times in its first 25 seconds.
+    s = schedule({"id": "minutely", "channel": CHANNEL, "cron": "* * * * *"})
+    now = NOW + dt.timedelta(seconds=25)
+    due_list = occurrences(s, [], NO_STATES, now - DAY, now)  # the deliverer's default lookback
+    assert len(due_list) == 24 * 60
+    result = plan(due_list, now, grace=grace)
+    assert _keys(result.on_time + result.late) == [("digest:minutely", NOW)]
+    assert result.on_time == [due_list[-1]]
+    assert len(result.coalesced) == coalesced
+    assert ats(result.coalesced) == [NOW - n * MIN for n in range(coalesced, 0, -1)]
+    assert len(result.skipped) == 24 * 60 - 1 - coalesced
+
+
+def test_every_minute_digest_after_it_posted_goes_on_minute_by_minute() -> None:
+    # Once the catch-up is in the log, each tick sees only the minute just begun: nothing more coalesces.
+    s = schedule({"id": "minutely", "channel": CHANNEL, "cron": "* * * * *"})
+    now = NOW + dt.timedelta(seconds=15)
+    result = plan(occurrences(s, [], NO_STATES, NOW, now + MIN), now + MIN, grace=GRACE)
+    assert ats(result.on_time) == [NOW + MIN]
+    assert result.late == result.coalesced == result.skipped == []
+
+
+def test_posted_and_coalesced_partition_what_is_due_within_grace() -> None:
+    due_list = [_digest(NOW - n * MIN, did) for n in range(0, 40, 3) for did in ("a", "b")]
+    result = plan(due_list, NOW, grace=GRACE)
+    placed = result.on_time + result.late + result.coalesced + result.skipped
+    assert sorted(_keys(placed)) == sorted(_keys(due_list))
+    assert {o.digest_id for o in result.on_time + result.late} == {"a", "b"}
+    assert len(result.on_time + result.late) == 2
+
+
 # --- next_runs ------------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
@@ -25,11 +26,27 @@ class Text(_Model):
         return self.ja if lang == "ja" else self.en
 
 
+_KATAKANA = re.compile(r"[\u30a0-\u30ff]")
+
+
 class Person(_Model):
     """Somebody named in the release: `name` in both scripts, `title` their post."""
 
     name: Text
     title: Text
+    # A Japanese official's ministry and rank (e.g. 副大臣) as that ministry renders them in English,
+    # and where that rendering comes from: tests/test_english_usage.py holds every title to it.
+    ministry: Text | None = None
+    rank: Text | None = None
+    title_en_source: str | None = None
+
+    def named(self, lang: Lang) -> str:
+        """Name and title without nested parentheses: 井野経済産業副大臣, "Ino (井野), State Minister of …"."""
+        if lang == "en":
+            return f"{self.name.en}, {self.title.en}"
+        # The release separates the two with a space only where katakana would otherwise run together.
+        ja_gap = " " if _KATAKANA.fullmatch(self.name.ja[-1]) and _KATAKANA.fullmatch(self.title.ja[0]) else ""
+        return f"{self.name.ja}{ja_gap}{self.title.ja}"
 
 
 class Meeting(_Model):
@@ -46,6 +63,8 @@ class Meeting(_Model):
     delegation: list[Person] = Field(min_length=1)
     topics: list[Text] = Field(min_length=1)
     japan_said: list[Text] = Field(min_length=1)
+    # Who made the statements in `japan_said` (the release: 井野副大臣からは…).
+    said_by: Text | None = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Meeting:
@@ -120,6 +139,10 @@ class Release(_Model):
     bilaterals: list[Bilateral] = Field(min_length=1)
     desks: list[Desk] = Field(min_length=1)
     documents: list[Document] = Field(default_factory=list)
+    # The release's own one-line account of what the bilaterals covered, and how it introduces the
+    # outcome points (its summary of their main contents, not the texts themselves).
+    bilaterals_overview: Text | None = None
+    outcomes_intro: Text | None = None
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Release:

@@ -123,7 +123,10 @@ class Commitment(_Model):
 
     id: Slug
     title: Text
+    # What the release says (ja verbatim from it, en a faithful translation), kept apart from what
+    # the team plans to do about it, which the release does not say.
     detail: Text
+    planned_action: Text | None = None
     source: Source
     owner_desk: str = Field(min_length=1)
     due: dt.date

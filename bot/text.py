@@ -50,3 +50,19 @@ def echo(text: str, limit: int = ECHO_LIMIT) -> str:
     if len(clean) > limit:
         clean = clean[: limit - 1] + "…"
     return escape(clean)
+
+
+_LOG_UNSAFE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_LOG_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+LOG_LIMIT = 200
+
+
+def log_safe(text: object, limit: int = LOG_LIMIT) -> str:
+    """User text made safe for one log line: backslash escapes for control and invisible characters, shortened.
+
+    A newline a user typed would otherwise start a forged log line; the escapes keep the text readable.
+    """
+    value = str(text)
+    cut = f"…(+{len(value) - limit} chars)" if len(value) > limit else ""
+    value = value[:limit]
+    return _LOG_UNSAFE.sub(lambda m: _LOG_ESCAPES.get(m.group(), f"\\u{ord(m.group()):04x}"), value) + cut

@@ -15,6 +15,8 @@ logger = logging.getLogger("bot")
 
 # sysexits.h EX_CONFIG: supervisors can be told not to restart on it (systemd RestartPreventExitStatus=78).
 EXIT_CONFIG = 78
+# sysexits.h EX_UNAVAILABLE: the database stayed down past G7BOT_DATABASE_WAIT_SECONDS; a restart may help.
+EXIT_UNAVAILABLE = 69
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from bot.settings import load_settings
+    from bot.startup import DatabaseUnavailable
 
     try:
         settings = load_settings()
@@ -71,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"g7bot: configuration error\n{exc.describe()}", file=sys.stderr)
         return EXIT_CONFIG
+    except DatabaseUnavailable as exc:
+        print(f"g7bot: database unavailable\n{exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
         return 130
 

@@ -1,8 +1,8 @@
 """Admins: the next scheduled posts, a digest now, or reload data and schedule.
 
 ja: 管理者向け: 次回の投稿予定、今すぐダイジェスト投稿、データとスケジュールの再読込。
-usage: admin schedule | admin digest-now [channel] | admin reload
-examples: admin schedule; admin digest-now; admin digest-now C0123456789; admin reload
+usage: admin schedule | admin digest-now [channel] | admin reload [confirm]
+examples: admin schedule; admin digest-now; admin digest-now C0123456789; admin reload; admin reload confirm
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 from bot.commands.base import Ask
 from bot.errors import NotAllowed, UserError
 from bot.messages import msg
+from bot.release.models import Lang
 from bot.reply import Reply, Section
+from bot.schedule.changes import Kind, ReloadResult
 from bot.schedule.occurrence import Occurrence
 from bot.schedule.store import Delivery
 from bot.text import echo, escape
@@ -39,6 +41,11 @@ _ACTIONS = {
 }
 
 
+_CONFIRM = {"confirm", "yes", "確認", "確定", "実行"}
+# Lines per list in a reply: ids are at most 48 characters, so this stays far within one section's 3000.
+_MAX_LINES = 30
+
+
 class AdminServices(Protocol):
     """What `serve` provides to admin commands (bot.schedule.service.FollowupService)."""
 
@@ -48,7 +55,7 @@ class AdminServices(Protocol):
 
     def request_digest(self, channel: str | None, now: dt.datetime) -> list[str]: ...
 
-    def reload(self) -> list[str]: ...
+    def reload(self, *, confirm: bool = False) -> ReloadResult: ...
 
 
 def _local(at: dt.datetime, tz: str) -> str:
@@ -96,14 +103,33 @@ def _digest_now(ask: Ask, services: AdminServices) -> Reply:
 
 def _reload(ask: Ask, services: AdminServices) -> Reply:
     lang = ask.lang
-    problems = services.reload()
-    if not problems:
-        return Reply(title=msg("admin.reload.title", lang), sections=[Section(text=msg("admin.reload.ok", lang))])
-    detail = "\n".join(f"• `{escape(p)}`" for p in problems)
-    return Reply(
-        title=msg("admin.reload.title", lang),
-        sections=[Section(text=msg("admin.reload.failed", lang)), Section(text=detail)],
-    )
+    confirm = len(ask.args) > 1 and ask.args[1] in _CONFIRM
+    result = services.reload(confirm=confirm)
+    title = msg("admin.reload.title", lang)
+    if result.problems:
+        detail = "\n".join(f"• `{escape(p)}`" for p in result.problems[:_MAX_LINES])
+        return Reply(title=title, sections=[Section(text=msg("admin.reload.failed", lang)), Section(text=detail)])
+    if result.needs_confirmation:
+        head = msg("admin.reload.held", lang, command=ask.command)
+    else:
+        head = msg("admin.reload.ok" if result.changes else "admin.reload.unchanged", lang)
+    sections = [Section(text=head)]
+    found = result.changes
+    for heading, items in (("added", found.added), ("removed", found.removed), ("changed", found.changed)):
+        if items:
+            sections.append(Section(text=_change_list(msg(f"admin.reload.{heading}", lang), items, lang)))
+    return Reply(title=title, sections=sections)
+
+
+def _change_list(heading: str, items: tuple[tuple[Kind, str], ...], lang: Lang) -> str:
+    lines = [f"• {msg(f'admin.reload.kind.{kind}', lang)} {_name(kind, key)}" for kind, key in items[:_MAX_LINES]]
+    if len(items) > _MAX_LINES:
+        lines.append(msg("admin.reload.more", lang, count=len(items) - _MAX_LINES))
+    return f"*{heading}*\n" + "\n".join(lines)
+
+
+def _name(kind: Kind, key: str) -> str:
+    return f"<#{key}>" if kind == "reminder-channel" else f"`{escape(key)}`"
 
 
 def run(ask: Ask) -> Reply:

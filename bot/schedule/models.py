@@ -20,6 +20,9 @@ _SLUG = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 _SLUG_MAX = 48
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{8,}$")
 _CRON_EXAMPLE = '"0 9 * * MON"'
+# An empty file is refused rather than read as "nothing scheduled": a file cut short or saved blank
+# looks exactly like this, and serving it would silently stop every post. `digests: []` says it on purpose.
+_EMPTY = "the file is empty (only comments or blank lines): expected {keys}"
 
 
 def _slug(value: str) -> str:
@@ -214,7 +217,7 @@ def check_against_release(file: CommitmentsFile, release: Release) -> list[tuple
 
 def load_commitments(path: Path, *, release: Release | None = None) -> CommitmentsFile:
     """Load data/commitments.yml; with `release`, also check every reference against it."""
-    file = load_yaml_model(path, CommitmentsFile)
+    file = load_yaml_model(path, CommitmentsFile, empty=_EMPTY.format(keys="commitments"))
     if release is not None:
         problems = check_against_release(file, release)
         if problems:
@@ -308,4 +311,4 @@ class ScheduleFile(_Model):
 
 def load_schedule(path: Path) -> ScheduleFile:
     """Load data/schedule.yml (or G7BOT_SCHEDULE); raises ConfigError naming the file and field."""
-    return load_yaml_model(path, ScheduleFile)
+    return load_yaml_model(path, ScheduleFile, empty=_EMPTY.format(keys="timezone, digests and reminders"))

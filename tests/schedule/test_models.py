@@ -231,9 +231,27 @@ def test_minimal_schedule_and_default_digest_ids(tmp_path: Path) -> None:
     assert schedule.digests[1].lang == "ja"
 
 
-def test_empty_schedule_is_valid(tmp_path: Path) -> None:
+def test_an_empty_schedule_file_is_refused(tmp_path: Path) -> None:
+    """A file saved blank or cut after its comments would silently stop every post."""
     path = tmp_path / "schedule.yml"
     path.write_text("# nothing scheduled yet\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_schedule(path)
+    assert info.value.problems == [
+        ("(file)", "the file is empty (only comments or blank lines): expected timezone, digests and reminders")
+    ]
+
+
+def test_an_empty_commitments_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "commitments.yml"
+    path.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"commitments\.yml: \(file\): the file is empty"):
+        load_commitments(path)
+
+
+def test_nothing_scheduled_on_purpose_is_valid(tmp_path: Path) -> None:
+    path = tmp_path / "schedule.yml"
+    path.write_text("digests: []\n", encoding="utf-8")
     schedule = load_schedule(path)
     assert schedule.digests == []
     assert schedule.reminders is None

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,10 +29,13 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     create_engine,
+    delete,
     event,
     func,
+    inspect,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -43,11 +49,14 @@ from bot.schedule.occurrence import CommitmentState, Occurrence
 
 logger = logging.getLogger(__name__)
 
-DeliveryStatus = Literal["pending", "sent", "skipped"]
-STATUSES: tuple[DeliveryStatus, ...] = ("pending", "sent", "skipped")
+# failed: Slack refused it for good (not_in_channel, ...); held: it may have been posted and Slack's
+# history could not tell, so it is neither re-sent nor forgotten. Both are final until an admin acts.
+DeliveryStatus = Literal["pending", "sent", "skipped", "failed", "held"]
+STATUSES: tuple[DeliveryStatus, ...] = ("pending", "sent", "skipped", "failed", "held")
 Identity = tuple[str, str, str, dt.datetime]
 
-_SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+_MIGRATING = threading.Lock()
 # Any constant works: it only has to be the same for every instance of the bot.
 _PG_SCHEMA_LOCK = 0x67375F6C6F67
 _ERROR_MAX = 2000
@@ -101,8 +110,17 @@ deliveries = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     # The whole occurrence (lang, timezone, ids), so a retry can render what the first attempt would have.
     Column("occurrence", JSON),
+    # Fencing token: every claim adds one, so a holder that slept through a takeover cannot send.
+    Column("lease_epoch", Integer, nullable=False, default=0, server_default="0"),
+    # When a send last began: from then on the post may be in Slack, until history or an answer says.
+    Column("send_started_at", UtcDateTime()),
+    # History checks of an unknown outcome that failed (rate limited, 5xx): enough of them and it is held.
+    Column("checks", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("kind", "key", "channel", "scheduled_at", name="uq_deliveries_identity"),
-    CheckConstraint("status IN ('pending', 'sent', 'skipped')", name="ck_deliveries_status"),
+    CheckConstraint(
+        "status IN ('pending', 'sent', 'skipped', 'failed', 'held')",
+        name="ck_deliveries_status",
+    ),
     Index("ix_deliveries_due", "status", "next_attempt_at"),
     Index("ix_deliveries_scheduled_at", "scheduled_at"),
     Index("ix_deliveries_message", "channel", "message_ts"),
@@ -118,6 +136,31 @@ commitment_states = Table(
     Column("updated_at", UtcDateTime()),
     CheckConstraint("status IN ('open', 'done')", name="ck_commitment_states_status"),
 )
+
+# Signed Slack requests already executed (replay protection), shared by every instance.
+seen_requests = Table(
+    "seen_requests",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("seen_at", UtcDateTime(), nullable=False),
+    Index("ix_seen_requests_seen_at", "seen_at"),
+)
+
+
+@dataclass(frozen=True)
+class DbTimeouts:
+    """How long one session may wait or hold: a stalled peer delays the others by seconds, not minutes.
+
+    PostgreSQL: `lock` (lock_timeout) bounds waiting for a row another session locked, `statement`
+    (statement_timeout) any one statement, `idle_in_transaction` a session that stopped mid-transaction
+    (a frozen instance), after which the server ends it and its locks go. SQLite: `busy` bounds waiting
+    for the write lock.
+    """
+
+    lock: float = 3.0
+    statement: float = 10.0
+    idle_in_transaction: float = 10.0
+    busy: float = 5.0
 
 
 class Delivery(BaseModel):
@@ -146,7 +189,15 @@ class Delivery(BaseModel):
     sent_at: dt.datetime | None
     created_at: dt.datetime
     occurrence: Occurrence | None = None
+    lease_epoch: int = 0
+    send_started_at: dt.datetime | None = None
+    checks: int = 0
     reclaimed: bool = False
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """A send began and neither Slack's answer nor its history has said whether it landed."""
+        return self.status == "pending" and self.send_started_at is not None
 
     @property
     def identity(self) -> Identity:
@@ -174,7 +225,7 @@ class Store:
     failing to upgrade a read lock.
     """
 
-    def __init__(self, url: str, *, echo: bool = False):
+    def __init__(self, url: str, *, echo: bool = False, timeouts: DbTimeouts | None = None):
         parsed = make_url(url)
         self.dialect: str = parsed.get_backend_name()
         if self.dialect not in {"sqlite", "postgresql"}:
@@ -183,29 +234,43 @@ class Store:
                 [("url", f"expected sqlite:///path or postgresql+psycopg://..., got {parsed.drivername}")],
             )
         self.url = parsed.render_as_string(hide_password=True)
+        self.timeouts = timeouts or DbTimeouts()
         self.engine: Engine
         if self.dialect == "sqlite":
-            self.engine = _sqlite_engine(url, parsed.database, echo=echo)
+            self.engine = _sqlite_engine(url, parsed.database, echo=echo, busy=self.timeouts.busy)
         else:
-            self.engine = create_engine(url, echo=echo, pool_pre_ping=True)
-        self.create_all()
+            self.engine = _postgres_engine(url, echo=echo, timeouts=self.timeouts)
+        self._purged_at: dt.datetime | None = None
+        self.upgrade()
 
     # ---- lifecycle ---------------------------------------------------------------------------
-    def create_all(self, *, attempts: int = 5) -> None:
-        """Create the tables if missing; two instances starting together must both succeed."""
+    def upgrade(self, *, attempts: int = 5) -> None:
+        """Migrate the database to the newest schema (Alembic, bot/migrations); safe for instances starting together.
+
+        A database made by the release before migrations existed (tables, no alembic_version) is stamped
+        with the baseline first, which is its schema exactly, then upgraded like any other.
+        """
         for attempt in range(1, attempts + 1):
             try:
-                with self.engine.begin() as conn:
+                # Alembic's op and context are module globals: one migration at a time per process.
+                with _MIGRATING, self.engine.begin() as conn:
                     if self.dialect == "postgresql":
-                        # Serialises concurrent create_all on one database; released at commit.
+                        # A migration may wait for locks longer than a tick's statements are allowed to.
+                        conn.execute(text("SET LOCAL statement_timeout = '120s'"))
+                        conn.execute(text("SET LOCAL lock_timeout = '60s'"))
+                        # Serialises concurrent upgrades of one database; released at commit.
                         conn.execute(select(func.pg_advisory_xact_lock(_PG_SCHEMA_LOCK)))
-                    metadata.create_all(conn)
+                    _migrate(conn)
                 return
             except DBAPIError as exc:
-                # The other instance created a table between our check and our CREATE TABLE.
+                # SQLite has no advisory lock: another instance created a table between our look and ours.
                 if attempt == attempts:
                     raise
-                logger.info("create_all raced another instance (%s); trying again", type(exc.orig).__name__)
+                logger.info("schema upgrade raced another instance (%s); trying again", type(exc.orig).__name__)
+
+    def create_all(self) -> None:
+        """The schema at its newest (an alias of upgrade(), kept for callers of the first release)."""
+        self.upgrade()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -221,11 +286,31 @@ class Store:
         with self.engine.begin() as conn:
             yield conn
 
-    def _insert(self) -> Any:
+    def _insert(self, table: Table = deliveries) -> Any:
         """The dialect's INSERT, which knows ON CONFLICT."""
         if self.dialect == "postgresql":
-            return postgresql.insert(deliveries)
-        return sqlite.insert(deliveries)
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    # ---- replay protection -------------------------------------------------------------------
+    def first_sight(self, key: str, *, now: dt.datetime, ttl: dt.timedelta) -> bool:
+        """True when `key` was not seen within `ttl` before `now`, recording it; atomic across instances.
+
+        An entry older than `ttl` counts as unseen and is refreshed in the same statement; entries older
+        than `ttl` are deleted at most once per `ttl` by each instance.
+        """
+        stmt = self._insert(seen_requests).values(key=key, seen_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"seen_at": stmt.excluded.seen_at},
+            where=seen_requests.c.seen_at <= now - ttl,
+        ).returning(seen_requests.c.key)
+        with self._tx() as conn:
+            first = conn.execute(stmt).first() is not None
+            if self._purged_at is None or now - self._purged_at >= ttl:
+                conn.execute(delete(seen_requests).where(seen_requests.c.seen_at <= now - ttl))
+                self._purged_at = now
+        return first
 
     # ---- claiming ----------------------------------------------------------------------------
     def claim(
@@ -479,13 +564,76 @@ def _new_row(occ: Occurrence, *, now: dt.datetime, status: DeliveryStatus, late:
     }
 
 
-def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
+def _alembic_config(conn: Connection) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    return config
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration's revision id."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations under {MIGRATIONS}")
+    return head
+
+
+def _migrate(conn: Connection) -> None:
+    """Bring the schema on `conn` to head; nothing to do (one query) when it is there already."""
+    names = set(inspect(conn).get_table_names())
+    if "alembic_version" in names:
+        current = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        if current == [head_revision()]:
+            return
+    from alembic import command
+
+    config = _alembic_config(conn)
+    if "deliveries" in names and "alembic_version" not in names:
+        # Written by the release before migrations: its tables are the baseline's, exactly.
+        logger.info("delivery log without a schema version: stamping it with the baseline")
+        command.stamp(config, "0001")
+    command.upgrade(config, "head")
+
+
+def _postgres_engine(url: str, *, echo: bool, timeouts: DbTimeouts) -> Engine:
+    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    settings = {
+        "lock_timeout": timeouts.lock,
+        "statement_timeout": timeouts.statement,
+        "idle_in_transaction_session_timeout": timeouts.idle_in_transaction,
+    }
+
+    @event.listens_for(engine, "connect")
+    def _session_timeouts(dbapi_conn: Any, _record: object) -> None:
+        # Per session, not in the URL: the URL's own `options` (e.g. a search_path) must stay as given.
+        cursor = dbapi_conn.cursor()
+        try:
+            for name, seconds in settings.items():
+                cursor.execute(f"SET {name} = {max(1, round(seconds * 1000))}")
+        finally:
+            cursor.close()
+        dbapi_conn.commit()
+
+    return engine
+
+
+def _sqlite_engine(url: str, database: str | None, *, echo: bool, busy: float) -> Engine:
+    busy_ms = max(1, round(busy * 1000))
     memory = not database or database == ":memory:"
     if not database or memory:
         engine = create_engine(url, echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": busy})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: object) -> None:
@@ -495,11 +643,11 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
                 # WAL: readers never wait for the writer; the busy timeout makes writers queue.
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         finally:
             cursor.close()
 
     return engine
 
 
-__all__ = ["STATUSES", "Delivery", "DeliveryStatus", "Identity", "Store", "UtcDateTime"]
+__all__ = ["STATUSES", "DbTimeouts", "Delivery", "DeliveryStatus", "Identity", "Store", "UtcDateTime", "head_revision"]

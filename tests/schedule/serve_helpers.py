@@ -327,7 +327,7 @@ def assert_each_channel_posted_once(slack: SlackStandIn, store: Store, channels:
     assert all(len(m) == 1 for m in messages.values())
 
     rows = store.deliveries()
-    assert store.counts() == {"pending": 0, "sent": len(channels), "skipped": 0}
+    assert store.counts() == {"pending": 0, "sent": len(channels), "skipped": 0, "failed": 0, "held": 0}
     assert Counter(r.channel for r in rows) == Counter(channels)
     by_channel = {r.channel: r for r in rows}
     for channel, [message] in messages.items():

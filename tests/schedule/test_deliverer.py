@@ -20,7 +20,7 @@ from bot.schedule.pacing import ChannelPacer
 from bot.schedule.poster import EVENT_TYPE, Poster
 from bot.schedule.slack_client import build_post_client
 from bot.schedule.store import Store, deliveries
-from tests.schedule.test_store import postgres_url
+from tests.postgres import postgres_url
 from tests.slack_standin import Fault, SlackStandIn
 
 NOW = dt.datetime(2025, 1, 6, 0, 0, tzinfo=dt.UTC)
@@ -107,7 +107,7 @@ def test_each_occurrence_is_posted_once_and_never_again(store: Store, slack: Sla
         message = slack.messages[(d.channel, d.message_ts or "")]
         assert message["text"] == render(d.to_occurrence(), NOW)["text"]
         assert message["metadata"]["event_type"] == EVENT_TYPE
-    assert store.counts() == {"pending": 0, "sent": 3, "skipped": 0}
+    assert store.counts() == {"pending": 0, "sent": 3, "skipped": 0, "failed": 0, "held": 0}
     # The next one, when its time comes.
     assert tick(deliverer, NOW + minutes(60)) == TickReport(posted=1)
 
@@ -294,7 +294,7 @@ def test_two_instances_post_each_occurrence_exactly_once(shared_url: str, slack:
     assert sum(r.late for rs in reports.values() for r in rs) == 6
     assert sum(r.failed + r.recovered for rs in reports.values() for r in rs) == 0
     with Store(shared_url) as store:
-        assert store.counts() == {"pending": 0, "sent": len(items), "skipped": 0}
+        assert store.counts() == {"pending": 0, "sent": len(items), "skipped": 0, "failed": 0, "held": 0}
 
 
 class GatedPoster:

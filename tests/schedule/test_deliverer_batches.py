@@ -91,7 +91,7 @@ def test_posting_starts_before_every_claim_is_made(db_url: str) -> None:
         assert 5 <= first_claims < 40  # the first post went out while later batches were still being claimed
         expected = sorted(schedule, key=lambda o: (o.at, o.kind, o.key))
         assert [key for key, _ in poster.posts] == [o.key for o in expected]
-        assert store.counts() == {"pending": 0, "sent": 40, "skipped": 0}
+        assert store.counts() == {"pending": 0, "sent": 40, "skipped": 0, "failed": 0, "held": 0}
 
 
 def test_a_failing_claim_lets_what_was_claimed_be_posted_and_recorded(db_url: str) -> None:
@@ -100,7 +100,7 @@ def test_a_failing_claim_lets_what_was_claimed_be_posted_and_recorded(db_url: st
         with pytest.raises(RuntimeError, match="database went away"):
             asyncio.run(deliverer.tick(NOW))
         assert len(poster.posts) == 5  # the first batch
-        assert store.counts() == {"pending": 2, "sent": 5, "skipped": 0}
+        assert store.counts() == {"pending": 2, "sent": 5, "skipped": 0, "failed": 0, "held": 0}
         # The next tick claims and posts the rest, and nothing twice.
         store.fail_at = None
         assert asyncio.run(deliverer.tick(NOW + dt.timedelta(seconds=1))) == TickReport(posted=5)

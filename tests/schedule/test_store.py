@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.exc import StatementError
 
 from bot.schedule.occurrence import Occurrence
@@ -72,7 +72,7 @@ def test_create_all_is_idempotent_and_survives_two_instances_starting_together(s
     try:
         stores[0].create_all()
         assert stores[1].claim(occ(), now=NOW, owner="a", lease=LEASE, late=False) is not None
-        assert stores[2].counts() == {"pending": 1, "sent": 0, "skipped": 0}
+        assert stores[2].counts() == {"pending": 1, "sent": 0, "skipped": 0, "failed": 0, "held": 0}
     finally:
         for s in stores:
             s.close()
@@ -113,7 +113,7 @@ def test_a_live_lease_keeps_others_out_and_an_expired_one_is_taken_over(store: S
     assert (taken.id, taken.lease_owner, taken.lease_until) == (first.id, "b", later + LEASE)
     assert taken.reclaimed
     assert taken.late  # late once claimed late
-    assert store.counts() == {"pending": 1, "sent": 0, "skipped": 0}
+    assert store.counts() == {"pending": 1, "sent": 0, "skipped": 0, "failed": 0, "held": 0}
 
 
 def test_sent_and_skipped_rows_are_never_claimed_again(store: Store) -> None:
@@ -214,7 +214,7 @@ def test_record_skipped_only_inserts_what_is_absent(store: Store) -> None:
     assert not store.record_skipped(occ("digest:a"), now=NOW, reason="late")
     assert store.record_skipped(occ("digest:b"), now=NOW, reason="late")
     assert not store.record_skipped(occ("digest:b"), now=NOW, reason="late")
-    assert store.counts() == {"pending": 1, "sent": 0, "skipped": 1}
+    assert store.counts() == {"pending": 1, "sent": 0, "skipped": 1, "failed": 0, "held": 0}
 
 
 # ---- reading -----------------------------------------------------------------------------------
@@ -276,3 +276,40 @@ def test_an_older_click_does_not_overwrite_a_newer_one(store: Store) -> None:
     assert not store.reopen("c1", by="U2", now=NOW)  # processed late by a slow instance
     state = store.state("c1")
     assert (state.status, state.updated_by) == ("done", "U1")
+
+
+# ---- replay protection -------------------------------------------------------------------------
+
+
+def test_first_sight_is_true_once_per_key_within_the_ttl(store: Store) -> None:
+    ttl = dt.timedelta(minutes=5)
+    assert store.first_sight("sig:1", now=NOW, ttl=ttl)
+    assert not store.first_sight("sig:1", now=NOW + dt.timedelta(minutes=4), ttl=ttl)
+    assert store.first_sight("sig:2", now=NOW, ttl=ttl)
+    # Past the ttl the key is new again (Slack's 5-minute window refuses it before it gets here).
+    assert store.first_sight("sig:1", now=NOW + ttl, ttl=ttl)
+    assert not store.first_sight("sig:1", now=NOW + ttl, ttl=ttl)
+
+
+def test_first_sight_is_true_for_exactly_one_of_racing_instances(store: Store, store_url: str) -> None:
+    stores = [Store(store_url) for _ in range(4)]
+    try:
+        ttl = dt.timedelta(minutes=5)
+        for i in range(5):
+            got = race(4, lambda t, i=i: stores[t].first_sight(f"sig:{i}", now=NOW, ttl=ttl))
+            assert sum(got) == 1, got
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_first_sight_forgets_old_keys(store: Store) -> None:
+    from bot.schedule.store import seen_requests
+
+    ttl = dt.timedelta(minutes=5)
+    for i in range(3):
+        assert store.first_sight(f"old:{i}", now=NOW, ttl=ttl)
+    assert store.first_sight("new", now=NOW + dt.timedelta(minutes=10), ttl=ttl)
+    with store.engine.connect() as conn:
+        keys = set(conn.execute(text("SELECT key FROM seen_requests")).scalars())
+    assert keys == {"new"} and seen_requests.name == "seen_requests"

@@ -30,7 +30,7 @@ from tests.schedule.serve_helpers import (
     wait_until,
     write_data_dir,
 )
-from tests.schedule.test_store import postgres_url
+from tests.postgres import postgres_url
 from tests.slack_standin import SlackStandIn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(90)]

@@ -25,32 +25,84 @@ MAX_FIELD_TEXT = 2000
 MAX_FIELDS = 10
 MAX_HEADER = 150
 MAX_CONTEXT_ELEMENTS = 10
+# Slack cuts `text` at 40,000 characters; a fallback beside blocks is for notifications, so far less.
 MAX_FALLBACK = 4000
+MAX_TEXT_OBJECT = 3000
+
+
+# What must never be cut: an escape (&amp; &lt; &gt;), or a mention, special or link (<@U1>, <#C1|x>,
+# <!here>, <https://x|label>). A cut inside one shows as garbage (`R&a` | `mp;D`) or a broken link.
+_ATOM = re.compile(r"&(?:amp|lt|gt);|<[^<>]*>")
+
+
+def _atoms(text: str, end: int) -> list[tuple[int, int]]:
+    """The (start, end) of every atom that starts before `end`."""
+    spans: list[tuple[int, int]] = []
+    for m in _ATOM.finditer(text):
+        if m.start() >= end:
+            break
+        spans.append(m.span())
+    return spans
+
+
+def _safe_end(text: str, end: int) -> int:
+    """The largest cut <= `end` that is not inside an atom (0 if an atom spans text[0:end])."""
+    for start, stop in _atoms(text, end):
+        if start < end < stop:
+            return start
+    return end
+
+
+def _cut(text: str, limit: int) -> tuple[int, int]:
+    """Where to split `text` (longer than `limit`): the piece is text[:cut], the rest text[resume:].
+
+    A newline is the best place, then a space (the one character there is dropped), then anywhere
+    outside an atom; a line or a word must fill at least half the piece, or it is wasted space.
+    """
+    spans = _atoms(text, limit + 1)
+
+    def inside(cut: int) -> bool:
+        return any(start < cut < stop for start, stop in spans)
+
+    for floor in (limit // 2, 1):
+        for sep in ("\n", " "):
+            cut = text.rfind(sep, 0, limit + 1)
+            while cut >= floor and inside(cut):
+                cut = text.rfind(sep, 0, cut)
+            if cut >= floor:
+                return cut, cut + 1
+    cut = _safe_end(text, limit)
+    # An atom longer than the limit itself cannot be kept whole; Slack would refuse the block otherwise.
+    return (cut, cut) if cut > 0 else (limit, limit)
 
 
 def _chunks(text: str, limit: int) -> list[str]:
-    """Split at line breaks where possible so each piece fits in one section."""
+    """Split `text` into pieces of at most `limit` characters, never inside an escape, mention or link."""
     pieces: list[str] = []
     while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = limit
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    if text:
-        pieces.append(text)
-    return pieces
+        cut, resume = _cut(text, limit)
+        # Blanks at a cut would show as an empty line at the end or the start of a section.
+        pieces.append(text[:cut].rstrip())
+        text = text[resume:].lstrip("\n")
+    pieces.append(text)
+    # A section of nothing but blanks is refused by Slack, and shows nothing anyway.
+    return [p for p in pieces if p.strip()]
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """`text` shortened to `limit` characters with an ellipsis, never inside an escape, mention or link."""
+    if len(text) <= limit:
+        return text
+    cut = _safe_end(text, limit - 1)
+    return text[: cut if cut > 0 else limit - 1] + "…"
 
 
 def build_section_blocks(section: Section) -> list[Block]:
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=piece)) for piece in _chunks(section.text, MAX_SECTION_TEXT)
     ]
-    fields = [MarkdownTextObject(text=_clip(f, MAX_FIELD_TEXT)) for f in section.fields]
+    # Slack refuses an empty text object, so a blank field is left out rather than failing the message.
+    fields = [MarkdownTextObject(text=_clip(f, MAX_FIELD_TEXT)) for f in section.fields if f.strip()]
     for start in range(0, len(fields), MAX_FIELDS):
         blocks.append(SectionBlock(fields=fields[start : start + MAX_FIELDS]))
     return blocks
@@ -76,7 +128,8 @@ def build_blocks(reply: Reply) -> list[Block]:
             )
         )
     if reply.footer:
-        tail.append(ContextBlock(elements=[MarkdownTextObject(text=f) for f in reply.footer[:MAX_CONTEXT_ELEMENTS]]))
+        footer = reply.footer[:MAX_CONTEXT_ELEMENTS]
+        tail.append(ContextBlock(elements=[MarkdownTextObject(text=_clip(f, MAX_TEXT_OBJECT)) for f in footer]))
     room = MAX_BLOCKS - len(head) - len(tail)
     if len(body) > room:
         body = body[: room - 1]

@@ -3,25 +3,102 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
 from bot.blocks import (
     MAX_BLOCKS,
+    MAX_CONTEXT_ELEMENTS,
     MAX_FALLBACK,
     MAX_FIELD_TEXT,
+    MAX_FIELDS,
     MAX_HEADER,
     MAX_SECTION_TEXT,
+    _chunks,
+    _clip,
     build_blocks,
     build_message,
     render_message,
 )
 from bot.commands import answer
+from bot.release.loader import DATA_DIR
 from bot.release.lookup import ReleaseLookup
+from bot.release.models import Lang, Release
 from bot.reply import Button, Reply, Section
+from bot.schedule.content import build_followups_reply
+from bot.schedule.models import load_commitments
 from tests.conftest import NOW
+
+# Escapes, mentions, specials and links: what a cut must never fall inside.
+ATOM = re.compile(r"&(?:amp|lt|gt);|<[^<>]*>")
+ATOMS = [
+    "&amp;",
+    "&lt;",
+    "&gt;",
+    "<@U0123ABCD>",
+    "<@U0123ABCD|sato>",
+    "<#C0123456789|g7-followups>",
+    "<!here>",
+    "<!channel>",
+    "<!subteam^S0123|@desk team>",
+    "<!date^1765324800^{date_short}|10 Dec 2025>",
+    "<https://www.meti.go.jp/press/2025/12/20251210001/20251210001.html|the release &amp; annex>",
+    "<mailto:desk@example.invalid|desk@example.invalid>",
+]
+WORDS = ["R", "D", "G7", "AI", "digital", "議論", "フランス", "*bold*", "`code`", "x" * 40]
+
+
+def rejoin(text: str, pieces: list[str]) -> list[tuple[int, int]]:
+    """Where each piece lies in `text`, asserting that only whitespace lies between them (the cuts)."""
+    spans, pos = [], 0
+    for piece in pieces:
+        found = text.find(piece, pos)
+        assert found >= 0 and not text[pos:found].strip(), (piece, text[pos:found])
+        spans.append((found, found + len(piece)))
+        pos = found + len(piece)
+    assert not text[pos:].strip()
+    return spans
+
+
+def broken_atoms(piece: str) -> str:
+    """What is left of `piece` once whole atoms are taken out: any & < > there is part of a cut one."""
+    return "".join(ch for ch in ATOM.sub("", piece) if ch in "&<>")
+
+
+def assert_within_slack_limits(message: dict[str, Any]) -> None:
+    """The Block Kit limits: some slack_sdk checks in to_dict(), some only Slack does on posting."""
+    blocks = message["blocks"]
+    assert 0 < len(blocks) <= MAX_BLOCKS
+    assert 0 < len(message["text"]) <= MAX_FALLBACK <= 40_000
+    assert broken_atoms(message["text"]) == ""
+    for block in blocks:
+        kind = block["type"]
+        if kind == "header":
+            assert block["text"]["type"] == "plain_text"
+            assert 0 < len(block["text"]["text"]) <= MAX_HEADER
+        elif kind == "section":
+            texts_here = [f["text"] for f in block.get("fields", [])]
+            assert len(texts_here) <= MAX_FIELDS
+            assert all(0 < len(t) <= MAX_FIELD_TEXT for t in texts_here)
+            if "text" in block:
+                assert 0 < len(block["text"]["text"].strip()) <= len(block["text"]["text"]) <= MAX_SECTION_TEXT
+                texts_here.append(block["text"]["text"])
+            assert texts_here, block
+            for text in texts_here:
+                assert broken_atoms(text) == "", text
+        elif kind == "context":
+            assert 0 < len(block["elements"]) <= MAX_CONTEXT_ELEMENTS
+            assert all(len(e["text"]) <= MAX_SECTION_TEXT for e in block["elements"])
+        elif kind == "actions":
+            assert 0 < len(block["elements"]) <= 25
+        else:
+            assert kind == "divider", kind
 
 
 def texts(message: dict[str, Any]) -> list[str]:
@@ -85,8 +162,7 @@ def test_long_section_text_is_split_into_sections(text: str) -> None:
 
     assert len(pieces) > 1
     assert all(0 < len(p) <= MAX_SECTION_TEXT for p in pieces)
-    # Nothing is lost but the line breaks (or spaces) where the text was cut.
-    assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
+    rejoin(text, pieces)  # nothing is lost but the line break (or space) where the text was cut
 
 
 def test_split_prefers_line_breaks() -> None:
@@ -234,3 +310,129 @@ def test_render_message_of_a_real_reply(lookup: ReleaseLookup) -> None:
     desk = lookup.release.desk("ai-digital")
     assert desk.email in out.splitlines()
     assert "E-mail" in out.splitlines()
+
+
+# --- escapes, mentions and links survive splitting ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        # The fault seen in Slack: `R&a` | `mp;D`.
+        pytest.param("R&amp;D", 5, ["R", "&amp;", "D"], id="escape-not-cut"),
+        pytest.param("xxxxR&amp;D", 8, ["xxxxR", "&amp;D"], id="escape-moves-to-the-next-piece"),
+        pytest.param("see <@U0123ABCD> now", 12, ["see", "<@U0123ABCD>", "now"], id="mention-not-cut"),
+        pytest.param(
+            "a <https://x.example/a|two words> bb",
+            31,
+            ["a", "<https://x.example/a|two words>", "bb"],
+            id="space-inside-a-link-is-no-cut",
+        ),
+        pytest.param("one two\nthree four", 14, ["one two", "three four"], id="newline-before-space"),
+        pytest.param("one two three", 10, ["one two", "three"], id="space-before-anywhere"),
+        pytest.param("abcdefghij", 4, ["abcd", "efgh", "ij"], id="one-long-word-anywhere"),
+        pytest.param(
+            "<!subteam^S1|longer-than-limit>", 8, ["<!subtea", "m^S1|lon", "ger-than", "-limit>"], id="atom-over-limit"
+        ),
+        pytest.param("a\n\n\n\nb", 3, ["a", "b"], id="blank-lines-at-a-cut-dropped"),
+        pytest.param("a    \n  b", 4, ["a", "  b"], id="trailing-blanks-dropped-indent-kept"),
+        pytest.param("a\n    \nb", 3, ["a", "b"], id="blank-pieces-dropped"),
+    ],
+)
+def test_chunks_examples(text: str, limit: int, expected: list[str]) -> None:
+    assert _chunks(text, limit) == expected
+
+
+pieces_of_text = st.lists(
+    st.one_of(
+        st.sampled_from(ATOMS),
+        st.sampled_from(WORDS),
+        st.sampled_from([" ", " ", "\n", "\n\n", "  "]),
+        st.text(alphabet="abcあい ", max_size=12),
+    ),
+    max_size=120,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=pieces_of_text, limit=st.integers(min_value=100, max_value=400))
+def test_chunks_never_cut_an_escape_mention_or_link(text: str, limit: int) -> None:
+    pieces = _chunks(text, limit)
+    assert all(0 < len(p) <= limit and p.strip() for p in pieces)
+    spans = rejoin(text, pieces)
+    cuts = [end for _, end in spans[:-1]]
+    for atom in ATOM.finditer(text):
+        assert not any(atom.start() < cut < atom.end() for cut in cuts), atom.group()
+    assert all(broken_atoms(p) == "" for p in pieces)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=pieces_of_text, limit=st.integers(min_value=100, max_value=400))
+def test_clip_never_cuts_an_escape_mention_or_link(text: str, limit: int) -> None:
+    clipped = _clip(text, limit)
+    assert len(clipped) <= limit
+    if clipped != text:
+        assert clipped.endswith("…")
+        assert text.startswith(clipped[:-1])
+        assert broken_atoms(clipped[:-1]) == ""
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    text=st.lists(st.sampled_from([*ATOMS, *WORDS, " ", "\n"]), min_size=900, max_size=2500).map("".join),
+    fields=st.lists(st.lists(st.sampled_from([*ATOMS, *WORDS, " "]), max_size=600).map("".join), max_size=14),
+)
+def test_messages_at_slacks_limits_keep_every_atom_whole(text: str, fields: list[str]) -> None:
+    title = "R&amp;D " * 40
+    reply = Reply(title=title, sections=[Section(text=text, fields=fields)], footer=["&lt;" * 900])
+    message = build_message(reply)
+    assert_within_slack_limits(message)
+    section_texts = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section" and "text" in b]
+    rejoin(text, section_texts)
+
+
+# --- the longest replies, checked against every Block Kit limit -----------------------------------
+
+
+LONG_COMMANDS = [
+    "bilateral",
+    "bilateral canada",
+    "summary",
+    "docs",
+    "outcomes",
+    "contact",
+    "help",
+    "nonsense words here",
+]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("text", LONG_COMMANDS)
+def test_longest_command_replies_within_every_block_kit_limit(lookup: ReleaseLookup, text: str, lang: Lang) -> None:
+    assert_within_slack_limits(build_message(answer(text, lookup=lookup, lang=lang, now=NOW, is_admin=True)))
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_every_followup_within_every_block_kit_limit(release: Release, lang: Lang) -> None:
+    commitments = load_commitments(DATA_DIR / "commitments.yml")
+    reply = build_followups_reply(commitments, {}, NOW, lang=lang, tz=ZoneInfo("Asia/Tokyo"), release=release)
+    assert_within_slack_limits(build_message(reply))
+
+
+def test_a_reply_past_every_limit_is_brought_within_them() -> None:
+    reply = Reply(
+        title="&lt;" * 200,
+        sections=[
+            Section(text="\n".join(f"• R&amp;D <@U0123ABCD> item {i} " + "w" * 80 for i in range(400))),
+            Section(fields=[f"*F{i}* &amp; " + "&gt;" * 700 for i in range(25)]),
+            *[Section(text=f"s{i} <!here>") for i in range(60)],
+        ],
+        footer=[f"<https://x.example/{i}|source {i}>" for i in range(14)],
+        buttons=[Button(action_id="done", text="Done", value="1")],
+        block_id="b",
+    )
+    message = build_message(reply)
+    assert_within_slack_limits(message)
+    assert len(message["blocks"]) == MAX_BLOCKS
+    header = message["blocks"][0]["text"]["text"]
+    assert header == "<" * (MAX_HEADER - 1) + "…"

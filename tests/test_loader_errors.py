@@ -146,6 +146,33 @@ BROKEN: list[Any] = [
         "ids must be unique",
         id="duplicate-ids",
     ),
+    # Bounds that keep one answer within one Slack message.
+    pytest.param(
+        lambda d: d["bilaterals"][0]["organisation"].update(en="X" * 151),
+        "bilaterals.0.organisation.en",
+        "at most 150 characters",
+        id="label-too-long-for-a-header",
+    ),
+    pytest.param(
+        lambda d: d["bilaterals"][0]["summary"].update(ja="議" * 1501),
+        "bilaterals.0.summary.ja",
+        "at most 1500 characters",
+        id="text-too-long-for-a-section",
+    ),
+    pytest.param(
+        lambda d: d["outcomes"][0].update(points=[_text("点", "Point")] * 21),
+        "outcomes.0.points",
+        "at most 20 items",
+        id="too-many-points",
+    ),
+    pytest.param(
+        lambda d: d["bilaterals"][0].update(aliases=["a" * 65]),
+        "bilaterals.0.aliases.0",
+        "at most 64 characters",
+        id="alias-too-long",
+    ),
+    pytest.param(lambda d: d.update(published="1025-12-10"), "published", "between 2000 and 2100", id="year-1025"),
+    pytest.param(lambda d: d.update(published=20251210), "published", "got the number", id="number-as-date"),
 ]
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, computed_field, model_validator
 
 Lang = Literal["ja", "en"]
 LANGS: tuple[Lang, ...] = ("ja", "en")
@@ -16,14 +16,49 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Bounds that keep every detail within one Slack message: a label fits a header block (150 characters),
+# a text leaves room in a 3000-character section for the label and framing around it.
+LABEL_MAX = 150
+TEXT_MAX = 1500
+LIST_MAX = 20
+ID_MAX = 48
+# Dates outside these years are typing mistakes, and date arithmetic on them (reminder offsets) overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _plausible_date(value: dt.date) -> dt.date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"expected a date between {FIRST_YEAR} and {LAST_YEAR}, got {value.isoformat()}")
+    return value
+
+
+def _not_a_number(value: object) -> object:
+    # pydantic reads a number as seconds since 1970: `due: 20261211` would quietly become 1970-08-23.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"expected a date such as 2026-12-11, got the number {value}")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_not_a_number), AfterValidator(_plausible_date)]
+Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=ID_MAX)]
+Word = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class Text(_Model):
     """One piece of wording in both languages: Japanese as in the release, English ours."""
 
-    ja: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    ja: str = Field(min_length=1, max_length=TEXT_MAX)
+    en: str = Field(min_length=1, max_length=TEXT_MAX)
 
     def __call__(self, lang: Lang) -> str:
         return self.ja if lang == "ja" else self.en
+
+
+class Label(Text):
+    """A name, title or heading: short enough for a Slack header block."""
+
+    ja: str = Field(min_length=1, max_length=LABEL_MAX)
+    en: str = Field(min_length=1, max_length=LABEL_MAX)
 
 
 _KATAKANA = re.compile(r"[\u30a0-\u30ff]")
@@ -32,13 +67,13 @@ _KATAKANA = re.compile(r"[\u30a0-\u30ff]")
 class Person(_Model):
     """Somebody named in the release: `name` in both scripts, `title` their post."""
 
-    name: Text
-    title: Text
+    name: Label
+    title: Label
     # A Japanese official's ministry and rank (e.g. 副大臣) as that ministry renders them in English,
     # and where that rendering comes from: tests/test_english_usage.py holds every title to it.
     ministry: Text | None = None
     rank: Text | None = None
-    title_en_source: str | None = None
+    title_en_source: str | None = Field(None, max_length=TEXT_MAX)
 
     def named(self, lang: Lang) -> str:
         """Name and title without nested parentheses: 井野経済産業副大臣, "Ino (井野), State Minister of …"."""
@@ -52,19 +87,19 @@ class Person(_Model):
 class Meeting(_Model):
     """The ministerial meeting itself and the trip around it."""
 
-    name: Text
-    start: dt.date
-    end: dt.date
-    city: Text
-    country: Text
-    presidency: Text
-    trip_start: dt.date
-    trip_end: dt.date
-    delegation: list[Person] = Field(min_length=1)
-    topics: list[Text] = Field(min_length=1)
-    japan_said: list[Text] = Field(min_length=1)
+    name: Label
+    start: Day
+    end: Day
+    city: Label
+    country: Label
+    presidency: Label
+    trip_start: Day
+    trip_end: Day
+    delegation: list[Person] = Field(min_length=1, max_length=LIST_MAX)
+    topics: list[Label] = Field(min_length=1, max_length=LIST_MAX)
+    japan_said: list[Text] = Field(min_length=1, max_length=LIST_MAX)
     # Who made the statements in `japan_said` (the release: 井野副大臣からは…).
-    said_by: Text | None = None
+    said_by: Label | None = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Meeting:
@@ -76,22 +111,24 @@ class Meeting(_Model):
 class Outcome(_Model):
     """An adopted text (the declaration, the SME AI-adoption blueprint statement) and its points."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-    title: Text
-    points: list[Text] = Field(min_length=1)
+    id: Id
+    title: Label
+    points: list[Text] = Field(min_length=1, max_length=LIST_MAX)
 
 
 class Bilateral(_Model):
     """One bilateral meeting: whom Japan met, who sat on Japan's side, and what was discussed."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-    number: int = Field(ge=1)
+    id: Id
+    number: int = Field(ge=1, le=999)
     counterpart: Person
-    organisation: Text
-    code: str = Field(min_length=2, description="ISO 3166 alpha-2 code or the organisation's acronym")
-    aliases: list[str] = Field(default_factory=list, description="extra names and codes users may type")
-    japan_participants: list[Text] = Field(min_length=1)
-    topics: list[Text] = Field(min_length=1)
+    organisation: Label
+    code: str = Field(min_length=2, max_length=12, description="ISO 3166 alpha-2 code or the organisation's acronym")
+    aliases: list[Word] = Field(
+        default_factory=list, max_length=LIST_MAX * 2, description="extra names and codes users may type"
+    )
+    japan_participants: list[Label] = Field(min_length=1, max_length=LIST_MAX)
+    topics: list[Label] = Field(min_length=1, max_length=LIST_MAX)
     summary: Text
     note: Text | None = None
 
@@ -99,16 +136,22 @@ class Bilateral(_Model):
 class Desk(_Model):
     """A contact desk named at the foot of the release."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-    topic: Text
-    bureau: Text
-    office: Text
-    lead: Text
-    staff: list[Text] = Field(min_length=1)
-    phone: str = Field(pattern=r"^[0-9-]+$")
-    extension: str = Field(pattern=r"^[0-9]+$")
-    email_as_published: str = Field(pattern=r"^[^@\s]+★[^@\s]+$")
-    keywords: list[str] = Field(min_length=1)
+    id: Id
+    topic: Label
+    bureau: Label
+    office: Label
+    lead: Label
+    staff: list[Label] = Field(min_length=1, max_length=LIST_MAX)
+    phone: str = Field(pattern=r"^[0-9-]+$", max_length=20)
+    extension: str = Field(pattern=r"^[0-9]+$", max_length=10)
+    email_as_published: str = Field(pattern=r"^[^@\s]+★[^@\s]+$", max_length=254)
+    keywords: list[Word] = Field(min_length=1, max_length=LIST_MAX * 2)
+
+    def unit(self, lang: Lang) -> str:
+        """Bureau and office as each language writes them: 通商政策局 国際経済部; "…Department, Trade Policy Bureau"."""
+        if lang == "en":
+            return f"{self.office.en}, {self.bureau.en}"
+        return f"{self.bureau.ja} {self.office.ja}"
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -120,25 +163,26 @@ class Desk(_Model):
 class Document(_Model):
     """A related document listed in the release."""
 
-    title: Text
-    language: Text
-    format: str | None = None
-    size_kb: int | None = Field(default=None, ge=1)
+    title: Label
+    language: Label
+    format: str | None = Field(None, min_length=1, max_length=20)
+    size_kb: int | None = Field(default=None, ge=1, le=10**9)
 
 
 class Release(_Model):
     """A whole press release, as stored under data/."""
 
-    id: str
-    publisher: Text
-    published: dt.date
-    title: Text
-    source_file: str
+    id: str = Field(min_length=1, max_length=ID_MAX)
+    publisher: Label
+    published: Day
+    title: Label
+    source_file: str = Field(min_length=1, max_length=255)
     meeting: Meeting
-    outcomes: list[Outcome] = Field(min_length=1)
-    bilaterals: list[Bilateral] = Field(min_length=1)
-    desks: list[Desk] = Field(min_length=1)
-    documents: list[Document] = Field(default_factory=list)
+    outcomes: list[Outcome] = Field(min_length=1, max_length=LIST_MAX)
+    # One section per meeting when all are listed: a message holds at most 50 blocks.
+    bilaterals: list[Bilateral] = Field(min_length=1, max_length=40)
+    desks: list[Desk] = Field(min_length=1, max_length=LIST_MAX)
+    documents: list[Document] = Field(default_factory=list, max_length=LIST_MAX)
     # The release's own one-line account of what the bilaterals covered, and how it introduces the
     # outcome points (its summary of their main contents, not the texts themselves).
     bilaterals_overview: Text | None = None

@@ -13,13 +13,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from bot.datafiles import load_yaml_model
 from bot.errors import ConfigError
-from bot.release.models import Lang, Release, Text
+from bot.release.models import ID_MAX, LIST_MAX, Day, Label, Lang, Release, Text
 from bot.schedule.occurrence import Status
 
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 _SLUG_MAX = 48
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{8,}$")
 _CRON_EXAMPLE = '"0 9 * * MON"'
+# A week: longer catch-up windows are mistakes, and infinity would overflow the date arithmetic.
+GRACE_MAX_MINUTES = 7 * 24 * 60
 # An empty file is refused rather than read as "nothing scheduled": a file cut short or saved blank
 # looks exactly like this, and serving it would silently stop every post. `digests: []` says it on purpose.
 _EMPTY = "the file is empty (only comments or blank lines): expected {keys}"
@@ -109,7 +111,7 @@ class Source(_Model):
     """Where a commitment comes from: a bilateral meeting, an adopted outcome, or the meeting itself."""
 
     kind: SourceKind
-    ref: str = Field(min_length=1, description='bilateral id, outcome id, or "meeting"')
+    ref: str = Field(min_length=1, max_length=ID_MAX, description='bilateral id, outcome id, or "meeting"')
 
     @model_validator(mode="after")
     def _meeting_ref(self) -> Source:
@@ -119,34 +121,37 @@ class Source(_Model):
 
 
 DEFAULT_REMINDERS = (30, 7, 1, 0)
+REMINDER_MAX_DAYS = 366
+# A digest lists every open commitment: beyond this many it would no longer fit one Slack message.
+COMMITMENTS_MAX = 100
 
 
 class Commitment(_Model):
     """One follow-up the release implies: what, from where, whose, and by when (often an assumption)."""
 
     id: Slug
-    title: Text
+    title: Label
     # What the release says (ja verbatim from it, en a faithful translation), kept apart from what
     # the team plans to do about it, which the release does not say.
     detail: Text
     planned_action: Text | None = None
     source: Source
-    owner_desk: str = Field(min_length=1)
-    due: dt.date
-    window_start: dt.date | None = None
+    owner_desk: str = Field(min_length=1, max_length=ID_MAX)
+    due: Day
+    window_start: Day | None = None
     due_is_assumption: bool
     assumption_note: Text | None = None
     status: Status = "open"
-    done_on: dt.date | None = None
-    reminders: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDERS))
+    done_on: Day | None = None
+    reminders: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDERS), max_length=LIST_MAX)
     remind_at: dt.time = dt.time(9, 0)
     channel: ChannelId | None = None
 
     @field_validator("reminders")
     @classmethod
     def _offsets(cls, value: list[int]) -> list[int]:
-        if any(days < 0 for days in value):
-            raise ValueError(f"expected days before the due date, each 0 or more, got {value}")
+        if any(days < 0 or days > REMINDER_MAX_DAYS for days in value):
+            raise ValueError(f"expected days before the due date, each from 0 to {REMINDER_MAX_DAYS}, got {value}")
         if len(set(value)) != len(value):
             raise ValueError(f"expected each offset once, got {value}")
         return value
@@ -177,7 +182,7 @@ class Commitment(_Model):
 class CommitmentsFile(_Model):
     """data/commitments.yml: the curated follow-ups."""
 
-    commitments: list[Commitment] = Field(default_factory=list)
+    commitments: list[Commitment] = Field(default_factory=list, max_length=COMMITMENTS_MAX)
 
     @field_validator("commitments")
     @classmethod
@@ -257,9 +262,11 @@ class ScheduleFile(_Model):
     """data/schedule.yml: the digests, the reminder channel and their time zones."""
 
     timezone: TimeZoneName = "Asia/Tokyo"
-    digests: list[Digest] = Field(default_factory=list)
+    digests: list[Digest] = Field(default_factory=list, max_length=100)
     reminders: ReminderSettings | None = None
-    grace_minutes: float | None = Field(None, ge=0, description="overrides G7BOT_GRACE_MINUTES when set")
+    grace_minutes: float | None = Field(
+        None, ge=0, le=GRACE_MAX_MINUTES, description="overrides G7BOT_GRACE_MINUTES when set"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -312,3 +319,20 @@ class ScheduleFile(_Model):
 def load_schedule(path: Path) -> ScheduleFile:
     """Load data/schedule.yml (or G7BOT_SCHEDULE); raises ConfigError naming the file and field."""
     return load_yaml_model(path, ScheduleFile, empty=_EMPTY.format(keys="timezone, digests and reminders"))
+
+
+# The example channel ids the shipped data/schedule.yml and data/commitments.yml use: posting to them
+# fails (channel_not_found) or, worse, reaches some unrelated channel that happens to have that id.
+PLACEHOLDER_CHANNELS = frozenset({"C0123456789", "C0123456790"})
+
+
+def placeholder_channels(schedule: ScheduleFile | None, commitments: CommitmentsFile | None) -> list[tuple[str, str]]:
+    """(field, channel) for every channel that is still one of the shipped examples."""
+    found: list[tuple[str, str]] = []
+    if schedule is not None:
+        found += [(f"digests.{i}.channel", d.channel) for i, d in enumerate(schedule.digests)]
+        if schedule.reminders is not None:
+            found.append(("reminders.channel", schedule.reminders.channel))
+    if commitments is not None:
+        found += [(f"commitments.{i}.channel", c.channel) for i, c in enumerate(commitments.commitments) if c.channel]
+    return [(field, channel) for field, channel in found if channel in PLACEHOLDER_CHANNELS]

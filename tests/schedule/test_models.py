@@ -20,6 +20,7 @@ from bot.schedule.models import (
     check_against_release,
     load_commitments,
     load_schedule,
+    placeholder_channels,
 )
 
 COMMITMENTS_FILE = DATA_DIR / "commitments.yml"
@@ -204,6 +205,13 @@ BAD_SCHEDULES: list[Any] = [
         id="duplicate-digest-ids",
     ),
     pytest.param(lambda d: d.update(grace_minutes=-5), "grace_minutes", "greater than or equal", id="negative-grace"),
+    pytest.param(lambda d: d.update(grace_minutes=float("inf")), "grace_minutes", "less than", id="infinite-grace"),
+    pytest.param(
+        lambda d: d.update(digests=[{**d["digests"][0], "id": f"d-{n}"} for n in range(101)]),
+        "digests",
+        "at most 100",
+        id="too-many-digests",
+    ),
 ]
 
 
@@ -315,7 +323,18 @@ BAD_COMMITMENTS: list[Any] = [
         id="open-with-done-date",
     ),
     pytest.param(_set(status="closed"), "commitments.0.status", "'open' or 'done'", id="unknown-status"),
-    pytest.param(_set(reminders=[7, -1]), "commitments.0.reminders", "0 or more", id="negative-offset"),
+    pytest.param(_set(reminders=[7, -1]), "commitments.0.reminders", "each from 0 to 366", id="negative-offset"),
+    # Far beyond a year the reminder date would leave the calendar (OverflowError at the first tick).
+    pytest.param(_set(reminders=[10**9]), "commitments.0.reminders", "each from 0 to 366", id="huge-offset"),
+    pytest.param(_set(due="0001-01-01"), "commitments.0.due", "between 2000 and 2100", id="year-1"),
+    pytest.param(_set(due="2026-02-30"), "commitments.0.due", "day value is outside expected range", id="feb-30"),
+    pytest.param(_set(due=20261211), "commitments.0.due", "got the number 20261211", id="number-as-date"),
+    pytest.param(_set(title={"ja": "題" * 151, "en": "T"}), "commitments.0.title.ja", "at most 150", id="long-title"),
+    pytest.param(
+        _set(detail={"ja": "説明", "en": "x" * 1501}), "commitments.0.detail.en", "at most 1500", id="long-detail"
+    ),
+    pytest.param(_set(reminders=list(range(21))), "commitments.0.reminders", "at most 20", id="many-offsets"),
+    pytest.param(_set(owner_desk="d" * 49), "commitments.0.owner_desk", "at most 48", id="long-desk"),
     pytest.param(_set(reminders=[7, 7]), "commitments.0.reminders", "each offset once", id="repeated-offset"),
     pytest.param(
         _set(remind_at=630),
@@ -412,3 +431,25 @@ def test_every_bad_reference_is_reported(release: Release) -> None:
     data = _commitments(_set(source={"kind": "bilateral", "ref": "it"}, owner_desk="quantum"))
     problems = check_against_release(CommitmentsFile.model_validate(data), release)
     assert [f for f, _ in problems] == ["commitments.0.source.ref", "commitments.0.owner_desk"]
+
+
+def test_too_many_commitments_for_one_digest(tmp_path: Path) -> None:
+    many = [{**COMMITMENT, "id": f"item-{n}"} for n in range(101)]
+    path = _write(tmp_path / "commitments.yml", {"commitments": many})
+    with pytest.raises(ConfigError) as info:
+        load_commitments(path)
+    assert [f for f, _ in info.value.problems] == ["commitments"]
+    assert "at most 100" in info.value.problems[0][1]
+
+
+def test_placeholder_channels_are_found_in_both_files(release: Release) -> None:
+    schedule = load_schedule(SCHEDULE_FILE)
+    commitments = load_commitments(COMMITMENTS_FILE, release=release)
+    assert placeholder_channels(schedule, commitments) == [
+        ("digests.0.channel", "C0123456789"),
+        ("digests.1.channel", "C0123456790"),
+        ("reminders.channel", "C0123456789"),
+        ("commitments.0.channel", "C0123456790"),
+    ]
+    real = schedule.model_copy(update={"reminders": None, "digests": []})
+    assert placeholder_channels(real, None) == []

@@ -44,6 +44,19 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_SLACK_ESCAPE = re.compile(r"&(amp|lt|gt);")
+_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def unescape_slack(text: str) -> str:
+    """Slash command text as the user typed it: Slack sends &, < and > as &amp;, &lt; and &gt;.
+
+    Undone once, in one pass, so `&amp;lt;` (the user typed `&lt;`) stays `&lt;`. What Slack itself
+    wrapped in <...> (a mention or a link the user picked) stays as it came; `echo` escapes it again.
+    """
+    return _SLACK_ESCAPE.sub(lambda m: _UNESCAPED[m.group(1)], text)
+
+
 def echo(text: str, limit: int = ECHO_LIMIT) -> str:
     """User text made safe to quote back: control characters removed, shortened, escaped."""
     clean = _SPACES.sub(" ", _CONTROL.sub("", text)).strip()

@@ -14,7 +14,7 @@ from bot.messages import msg
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import Lang
 from bot.reply import Reply
-from bot.text import echo, tokens
+from bot.text import echo, tokens, unescape_slack
 
 # One line per subcommand; help and "did you mean" are generated from this list.
 _MODULES = [summary, bilateral, contact, outcomes, docs, followups, admin, help]
@@ -68,7 +68,11 @@ def _parse(text: str) -> tuple[tuple[str, ...], Lang | None]:
 
 
 def parse(text: str) -> tuple[list[str], Lang | None]:
-    """The words of the command text (normalised) and a trailing language override."""
+    """The words of the command text as Slack sends it (normalised) and a trailing language override."""
+    return _parse_typed(unescape_slack(text))
+
+
+def _parse_typed(text: str) -> tuple[list[str], Lang | None]:
     words, lang = _parse(text[:INPUT_LIMIT])
     return list(words), lang
 
@@ -93,8 +97,10 @@ def answer(
     is_admin: bool = False,
     services: Any = None,
 ) -> Reply:
-    """The reply to `/g7 <text>`. `lang` is the user's language; a trailing en/ja overrides it."""
-    words, override = parse(text)
+    """The reply to `/g7 <text>` as Slack sends it. `lang` is the user's language; a trailing en/ja overrides it."""
+    # Once, here: Slack escapes &, < and > in slash text, and every echo escapes them again.
+    text = unescape_slack(text)
+    words, override = _parse_typed(text)
     lang = override or lang
     ask = Ask(
         args=tuple(words[1:]),

@@ -86,9 +86,12 @@ def validate_crontab(expr: str) -> str:
             "(cron fires when either matches, APScheduler only when both do)"
         )
     try:
-        CronTrigger.from_crontab(" ".join(fields), timezone=dt.UTC)
+        trigger = CronTrigger.from_crontab(" ".join(fields), timezone=dt.UTC)
     except ValueError as exc:
         raise ValueError(f"expected a 5-field crontab such as {_CRON_EXAMPLE}: {exc}") from None
+    # APScheduler accepts dates that do not exist (30 February): such a digest would silently never post.
+    if trigger.get_next_fire_time(None, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)) is None:
+        raise ValueError(f"expected a crontab that fires at some time, {expr!r} names a day that never comes")
     return " ".join(fields)
 
 

@@ -157,6 +157,8 @@ BAD_SCHEDULES: list[Any] = [
         id="cron-minute-out-of-range",
     ),
     pytest.param(_digest(cron="0 9 * * 1"), "digests.0.cron", "day names such as MON", id="cron-numeric-weekday"),
+    pytest.param(_digest(cron="0 9 30 2 *"), "digests.0.cron", "never comes", id="cron-30-february"),
+    pytest.param(_digest(cron="0 9 31 4 *"), "digests.0.cron", "never comes", id="cron-31-april"),
     pytest.param(_digest(cron="0 9 1 * MON"), "digests.0.cron", "not both", id="cron-day-of-month-and-week"),
     pytest.param(lambda d: d.update(timezone="Tokyo"), "timezone", "expected an IANA time zone", id="unknown-tz"),
     pytest.param(

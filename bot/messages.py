@@ -43,14 +43,19 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "summary.presidency": {"ja": "議長国", "en": "G7 presidency"},
     "summary.topics": {"ja": "主な議題", "en": "Topics"},
     "summary.japan_said": {"ja": "日本からの発信", "en": "What Japan said"},
+    "summary.said_by": {"ja": "会合での{who}からの発信", "en": "What {who} said at the meeting"},
+    "summary.outcomes_note": {
+        "ja": "主な内容は発表の要約です(`{command} outcomes`)。",
+        "en": "Their main points, as the release summarises them: `{command} outcomes`.",
+    },
     "summary.outcomes": {"ja": "成果", "en": "Outcomes"},
     "summary.bilaterals": {
         "ja": "二国間会談: {count}件(`{command} bilateral` で一覧)",
         "en": "Bilateral meetings: {count} (list them with `{command} bilateral`)",
     },
     "summary.source": {
-        "ja": "出典: {publisher} ニュースリリース({published})",
-        "en": "Source: {publisher} news release ({published})",
+        "ja": "出典: {publisher} {published}のニュースリリース",
+        "en": "Source: {publisher} news release of {published}",
     },
     # bilateral
     "bilateral.list_title": {"ja": "二国間会談({count}件)", "en": "Bilateral meetings ({count})"},
@@ -89,11 +94,17 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     # outcomes
     "outcomes.title": {"ja": "会合の成果", "en": "Outcomes of the meeting"},
+    "outcomes.release_summary": {
+        "ja": "以下は{publisher}の発表による主な内容の要約です(「{intro}」)。採択文書の全文は "
+        "`{command} docs` の資料をご覧ください。",
+        "en": "The points below are the {publisher} release's summary of the main contents (“{intro}”), "
+        "not the adopted texts; for the full texts see the documents in `{command} docs`.",
+    },
     # docs
     "docs.title": {"ja": "関連資料", "en": "Related documents"},
     "docs.size": {"ja": "{format}形式、{size:,}KB", "en": "{format}, {size:,} KB"},
     "docs.where": {
-        "ja": "資料は{publisher}のニュースリリース({published})に掲載されています。",
+        "ja": "資料は{publisher}の{published}のニュースリリースに掲載されています。",
         "en": "The documents are attached to the {publisher} news release of {published}.",
     },
     # admin
@@ -186,20 +197,22 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "ja": "({user} さんがスヌーズしたリマインダーです)",
         "en": "(snoozed by {user})",
     },
-    "reminder.detail": {"ja": "内容", "en": "What"},
     "reminder.due": {"ja": "期限", "en": "Due"},
     "reminder.window": {"ja": "期間", "en": "Window"},
     "reminder.source": {"ja": "出典", "en": "Source"},
     "reminder.owner": {"ja": "担当窓口", "en": "Owner desk"},
     "reminder.assumption": {"ja": "仮の期日: {note}", "en": "Assumed date: {note}"},
     "reminder.source_bilateral": {
-        "ja": "二国間会談 ({number}) {organisation}: {title} {name}",
-        "en": "Bilateral ({number}) with {organisation}: {name}, {title}",
+        "ja": "二国間会談 ({number}) {organisation}: {person}",
+        "en": "Bilateral ({number}) with {organisation}: {person}",
     },
     "reminder.source_meeting": {
-        "ja": "{meeting}での日本からの発信",
-        "en": "What Japan said at the {meeting}",
+        "ja": "{meeting}での{who}からの発信",
+        "en": "What {who} said at the {meeting}",
     },
+    "reminder.japan": {"ja": "日本", "en": "Japan"},
+    "followups.release_says": {"ja": "発表の内容", "en": "What the release says"},
+    "followups.team_plan": {"ja": "チームの予定(発表にはない)", "en": "Team plan (not in the release)"},
     "reminder.button_done": {"ja": "完了", "en": "Done"},
     "reminder.button_snooze_1d": {"ja": "1日後に再通知", "en": "Snooze 1 day"},
     "reminder.button_snooze_1w": {"ja": "1週間後に再通知", "en": "Snooze 1 week"},

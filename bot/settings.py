@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     post_burst: int = Field(10, ge=1, validation_alias=_env("G7BOT_POST_BURST"))
     locale_cache_seconds: float = Field(3600.0, ge=0, validation_alias=_env("G7BOT_LOCALE_CACHE_SECONDS"))
     log_level: str = Field("INFO", validation_alias=_env("G7BOT_LOG_LEVEL"))
+    # Who may press Done and Snooze on a reminder: any member of the installed workspace, or admins only.
+    followup_actors: Literal["members", "admins"] = Field("members", validation_alias=_env("G7BOT_FOLLOWUP_ACTORS"))
+    # /readyz calls auth.test at most this often, to notice a revoked bot token.
+    auth_check_seconds: float = Field(60.0, gt=0, validation_alias=_env("G7BOT_AUTH_CHECK_SECONDS"))
 
     @field_validator("api_url")
     @classmethod

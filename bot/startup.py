@@ -92,12 +92,20 @@ class Started:
         return 0
 
     async def _serve_http(self) -> None:
+        from bot.app import learn_installation
+        from bot.readiness import ReadinessChecks
         from bot.transports.http import build_server
 
         scheduler: AsyncIOScheduler | None = None
 
         async def on_startup() -> None:
             nonlocal scheduler
+            try:
+                installed = await learn_installation(self.runtime, self.app.client)
+                logger.info("installed in workspace %s", installed.describe())
+            except Exception as exc:
+                # Bolt's auth.test on the first request tries again; /readyz reports a dead token.
+                logger.warning("auth.test failed at start (%s); the first request tries again", type(exc).__name__)
             scheduler = start_scheduler(self.service, self.runtime.clock)
 
         async def on_shutdown() -> None:
@@ -111,8 +119,20 @@ class Started:
             log_level=self.settings.log_level,
             on_startup=on_startup,
             on_shutdown=on_shutdown,
+            signing_secret=self.settings.signing_secret.get_secret_value() if self.settings.signing_secret else None,
+            readiness=ReadinessChecks(
+                store=self.service.store,
+                client=self.app.client,
+                service=self.service,
+                tick_seconds=self.settings.tick_seconds,
+                auth_every=self.settings.auth_check_seconds,
+            ),
         )
-        logger.info("serving HTTP on %s:%s (POST /slack/events, GET /healthz)", self.settings.host, self.settings.port)
+        logger.info(
+            "serving HTTP on %s:%s (POST /slack/events, GET /healthz, GET /readyz)",
+            self.settings.host,
+            self.settings.port,
+        )
         await server.serve()
 
     async def _serve_socket_mode(self) -> None:

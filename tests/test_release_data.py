@@ -123,13 +123,15 @@ def test_two_desks_and_four_documents() -> None:
 
 # --- Japanese text verbatim in the original ----------------------------------------------------
 
-# The release never spells out its publisher (経済産業省); everything else Japanese is quoted from it.
-NOT_QUOTED = {"publisher"}
+# The release never spells out its publisher (経済産業省) or a delegate's ministry (総務省, デジタル庁: only
+# their short forms, in 総務副大臣 and デジタル副大臣, which test_ministry_is_the_title_s_prefix checks);
+# everything else Japanese is quoted from it.
+NOT_QUOTED = re.compile(r"^publisher$|^meeting\.delegation\[\d+\]\.ministry$")
 
 
 def _japanese(release: Release) -> Iterator[tuple[str, str]]:
     for path, text in _texts(release):
-        if path not in NOT_QUOTED:
+        if not NOT_QUOTED.match(path):
             yield f"{path}.ja", text.ja
     for desk in release.desks:
         for field in ("phone", "extension", "email_as_published"):
@@ -258,6 +260,66 @@ def test_japan_said_are_ino_s_points() -> None:
     positions = [body.find(s) for s in said]
     assert -1 not in positions
     assert positions == sorted(positions)
+
+
+def test_japan_said_names_its_speaker_as_the_release_does() -> None:
+    """The four statements open with 井野副大臣からは: the speaker is recorded, not "Japan" in general."""
+    meeting = _release().meeting
+    assert meeting.said_by is not None
+    opening = next(line for line in LINES if meeting.japan_said[0].ja in line)
+    assert opening.startswith(f"{meeting.said_by.ja}からは、")
+    head = meeting.delegation[0]
+    assert head.rank is not None
+    assert meeting.said_by.ja == f"{head.name.ja}{head.rank.ja}"
+    assert meeting.said_by.en == f"{head.rank.en} {head.name.en}"
+
+
+def test_bilaterals_overview_is_the_release_s_own_sentence() -> None:
+    """The list of the eight meetings ends with what they covered: the release's only 経済安全保障."""
+    overview = _release().bilaterals_overview
+    assert overview is not None
+    sentence = next(line for line in LINES if line.startswith("今回の出張中には"))
+    assert sentence.endswith(f"と会談を実施し、{overview.ja}")
+    assert NORMALISED.count("経済安全保障") == 1
+    assert "経済安全保障" in overview.ja
+    for topic in ("二国間経済関係", "AI産業振興", "量子技術"):
+        assert topic in overview.ja
+    for english in ("bilateral economic relations", "economic security", "AI industry", "quantum technology"):
+        assert english in overview.en
+
+
+def test_outcome_points_are_introduced_as_the_release_s_summary() -> None:
+    """宣言の主な内容は以下のとおりです: the points are the release's summary, right before (1)."""
+    release = _release()
+    intro = release.outcomes_intro
+    assert intro is not None
+    adopted = next(i for i, line in enumerate(LINES) if line.startswith("会合の成果として"))
+    assert LINES[adopted].endswith(intro.ja)
+    assert LINES[adopted + 1] == f"(1){release.outcomes[0].title.ja}"
+    assert "main contents" in intro.en
+
+
+def _delegates(release: Release) -> Iterator[tuple[str, Any]]:
+    for person in release.meeting.delegation:
+        yield person.name.en, person
+
+
+@pytest.mark.parametrize("person", _cases(_delegates))
+def test_ministry_is_the_title_s_prefix(person: Any) -> None:
+    """総務副大臣 is 総務(省) + 副大臣: the recorded ministry and rank make up the release's title."""
+    _release()
+    assert person.ministry is not None and person.rank is not None
+    assert person.ministry.ja[-1] in "省庁"
+    assert person.title.ja == f"{person.ministry.ja[:-1]}{person.rank.ja}"
+    assert person.named("ja") in ORIGINAL
+
+
+@pytest.mark.parametrize("bilateral", _cases(_counterparts))
+def test_counterpart_named_exactly_as_in_the_list_sentence(bilateral: Any) -> None:
+    """How the bot writes name and title in Japanese is the release's own spelling, spaces included."""
+    _release()
+    sentence = next(line for line in LINES if line.startswith("今回の出張中には"))
+    assert f"{bilateral.organisation.ja}の{bilateral.counterpart.named('ja')}" in sentence
 
 
 # --- desks and documents -----------------------------------------------------------------------

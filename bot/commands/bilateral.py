@@ -18,10 +18,7 @@ STATIC = True
 
 
 def meeting_line(b: Bilateral, lang: Lang) -> str:
-    return (
-        f"*({b.number}) {escape(b.organisation(lang))}*: {escape(b.counterpart.name(lang))}, "
-        f"{escape(b.counterpart.title(lang))}"
-    )
+    return f"*({b.number}) {escape(b.organisation(lang))}*: {escape(b.counterpart.named(lang))}"
 
 
 def meeting_section(b: Bilateral, lang: Lang) -> Section:
@@ -41,10 +38,14 @@ def list_reply(ask: Ask, *, lead: str | None = None) -> Reply:
     lines = [meeting_line(b, lang) for b in ask.release.bilaterals]
     sections = [Section(text=lead)] if lead else []
     sections.append(Section(text="\n".join(lines)))
+    footer = [msg("bilateral.list_hint", lang, command=ask.command)]
+    if ask.release.bilaterals_overview is not None:
+        # The release's own account of all eight meetings (its only mention of economic security).
+        footer.insert(0, escape(ask.release.bilaterals_overview(lang)))
     return Reply(
         title=msg("bilateral.list_title", lang, count=len(ask.release.bilaterals)),
         sections=sections,
-        footer=[msg("bilateral.list_hint", lang, command=ask.command)],
+        footer=footer,
     )
 
 

@@ -21,7 +21,7 @@ def desk_section(desk: Desk, lang: Lang) -> Section:
     return Section(
         text=f"*{escape(desk.topic(lang))}*",
         fields=[
-            f"*{msg('contact.bureau', lang)}*\n{escape(desk.bureau(lang))} {escape(desk.office(lang))}",
+            f"*{msg('contact.bureau', lang)}*\n{escape(desk.unit(lang))}",
             f"*{msg('contact.lead', lang)}*\n{escape(desk.lead(lang))}",
             f"*{msg('contact.staff', lang)}*\n{join([escape(s(lang)) for s in desk.staff], lang)}",
             f"*{msg('contact.phone', lang)}*\n{desk.phone} ({msg('contact.extension', lang)} {desk.extension})",

@@ -8,7 +8,7 @@ examples: outcomes; outcomes en; 成果
 from __future__ import annotations
 
 from bot.commands.base import Ask
-from bot.messages import msg
+from bot.messages import format_date, msg
 from bot.reply import Reply, Section
 from bot.text import escape
 
@@ -17,9 +17,27 @@ STATIC = True
 
 
 def run(ask: Ask) -> Reply:
-    lang = ask.lang
+    lang, release = ask.lang, ask.release
     sections = [
         Section(text=f"*{escape(o.title(lang))}*\n" + "\n".join(f"• {escape(p(lang))}" for p in o.points))
-        for o in ask.release.outcomes
+        for o in release.outcomes
     ]
-    return Reply(title=msg("outcomes.title", lang), sections=sections)
+    footer = [
+        msg(
+            "summary.source",
+            lang,
+            publisher=escape(release.publisher(lang)),
+            published=format_date(release.published, lang),
+        )
+    ]
+    if release.outcomes_intro is not None:
+        # The points are the release's summary of the main contents, not the adopted texts: say so first.
+        intro = msg(
+            "outcomes.release_summary",
+            lang,
+            publisher=escape(release.publisher(lang)),
+            intro=escape(release.outcomes_intro(lang)),
+            command=ask.command,
+        )
+        sections.insert(0, Section(text=intro))
+    return Reply(title=msg("outcomes.title", lang), sections=sections, footer=footer)

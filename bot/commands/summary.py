@@ -19,7 +19,7 @@ STATIC = True
 def run(ask: Ask) -> Reply:
     r, lang = ask.release, ask.lang
     m = r.meeting
-    who = join([f"{escape(p.name(lang))} ({escape(p.title(lang))})" for p in m.delegation], lang)
+    who = join([escape(p.named(lang)) for p in m.delegation], lang)
     facts = Section(
         fields=[
             f"*{msg('summary.what', lang)}*\n{escape(m.name(lang))}",
@@ -31,15 +31,18 @@ def run(ask: Ask) -> Reply:
         ]
     )
     topics = Section(text=f"*{msg('summary.topics', lang)}*\n" + "\n".join(f"• {escape(t(lang))}" for t in m.topics))
-    said = Section(
-        text=f"*{msg('summary.japan_said', lang)}*\n" + "\n".join(f"• {escape(t(lang))}" for t in m.japan_said)
+    # The release attributes these statements to one speaker (井野副大臣からは…), not to "Japan".
+    said_heading = (
+        msg("summary.said_by", lang, who=escape(m.said_by(lang))) if m.said_by else msg("summary.japan_said", lang)
     )
-    outcomes = Section(
-        text=f"*{msg('summary.outcomes', lang)}*\n"
-        + "\n".join(f"• {escape(o.title(lang))}" for o in r.outcomes)
-        + "\n"
-        + msg("summary.bilaterals", lang, count=len(r.bilaterals), command=ask.command)
-    )
+    said = Section(text=f"*{said_heading}*\n" + "\n".join(f"• {escape(t(lang))}" for t in m.japan_said))
+    lines = [f"• {escape(o.title(lang))}" for o in r.outcomes]
+    if r.outcomes_intro is not None:
+        lines.append(msg("summary.outcomes_note", lang, command=ask.command))
+    lines.append(msg("summary.bilaterals", lang, count=len(r.bilaterals), command=ask.command))
+    if r.bilaterals_overview is not None:
+        lines.append(escape(r.bilaterals_overview(lang)))
+    outcomes = Section(text=f"*{msg('summary.outcomes', lang)}*\n" + "\n".join(lines))
     return Reply(
         title=msg("summary.title", lang),
         sections=[facts, topics, said, outcomes],

@@ -71,6 +71,18 @@ def _overdue_line(c: Commitment, today: dt.date, lang: Lang, release: Release) -
     return _line(c, lang, release, extra=msg("followups.overdue_by", lang, days=(today - c.due).days))
 
 
+def release_and_plan(c: Commitment, lang: Lang) -> list[str]:
+    """What the release says and, labelled apart, what the team plans (the release never says that)."""
+    lines = [f"*{msg('followups.release_says', lang)}*: {escape(c.detail(lang))}"]
+    if c.planned_action is not None:
+        lines.append(f"*{msg('followups.team_plan', lang)}*: {escape(c.planned_action(lang))}")
+    return lines
+
+
+def _with_texts(line: str, c: Commitment, lang: Lang) -> str:
+    return "\n".join([line, *(f"    {text}" for text in release_and_plan(c, lang))])
+
+
 def _done_line(c: Commitment, day: dt.date | None, lang: Lang, release: Release) -> str:
     extra = msg("followups.done_on", lang, date=format_date(day, lang)) if day is not None else ""
     return _line(c, lang, release, extra=extra)
@@ -98,8 +110,10 @@ def _source_footer(release: Release, lang: Lang) -> list[str]:
 def build_digest_reply(items: DigestItems, *, lang: Lang, now: dt.datetime, tz: ZoneInfo, release: Release) -> Reply:
     """A channel digest: overdue, due within the lookahead, and recently done."""
     today = _local(now, tz).date()
-    overdue = [_overdue_line(c, today, lang, release) for c in items.overdue]
-    upcoming = [_line(c, lang, release) for c in items.upcoming]
+    # A digest is read by people who were not in the meeting: each open item carries the release's
+    # words and the team's plan, labelled, so nobody takes the plan for something agreed.
+    overdue = [_with_texts(_overdue_line(c, today, lang, release), c, lang) for c in items.overdue]
+    upcoming = [_with_texts(_line(c, lang, release), c, lang) for c in items.upcoming]
     done = [_done_line(d.commitment, d.done_on, lang, release) for d in items.recently_done]
     return Reply(
         title=msg("digest.title", lang, date=format_date(today, lang)),
@@ -130,15 +144,16 @@ def source_text(commitment: Commitment, release: Release, lang: Lang) -> str:
                 lang,
                 number=b.number,
                 organisation=escape(b.organisation(lang)),
-                name=escape(b.counterpart.name(lang)),
-                title=escape(b.counterpart.title(lang)),
+                person=escape(b.counterpart.named(lang)),
             )
     elif commitment.source.kind == "outcome":
         o = next((o for o in release.outcomes if o.id == ref), None)
         if o is not None:
             return escape(o.title(lang))
     else:
-        return msg("reminder.source_meeting", lang, meeting=escape(release.meeting.name(lang)))
+        said_by = release.meeting.said_by
+        who = escape(said_by(lang)) if said_by is not None else msg("reminder.japan", lang)
+        return msg("reminder.source_meeting", lang, meeting=escape(release.meeting.name(lang)), who=who)
     return escape(ref)  # an unknown ref: `g7bot check` reports it; show what the file says
 
 
@@ -148,7 +163,7 @@ def _owner_text(commitment: Commitment, release: Release, lang: Lang) -> str:
         return escape(commitment.owner_desk)
     phone = f"{msg('contact.phone', lang)} {desk.phone} ({msg('contact.extension', lang)} {desk.extension})"
     email = f"{msg('contact.email', lang)} {escape(desk.email)}"
-    office = f"{escape(desk.bureau(lang))} {escape(desk.office(lang))} {escape(desk.lead(lang))}"
+    office = f"{escape(desk.unit(lang))}{msg('list.separator', lang)}{escape(desk.lead(lang))}"
     return f"{escape(desk.topic(lang))}\n{office}\n{phone} · {email}"
 
 
@@ -176,7 +191,7 @@ def _commitment_sections(commitment: Commitment, *, lang: Lang, release: Release
         window = format_range(commitment.window_start, commitment.due, lang)
         fields.insert(1, f"*{msg('reminder.window', lang)}*\n{window}")
     lines = [lead] if lead else []
-    lines.append(f"*{msg('reminder.detail', lang)}*\n{escape(commitment.detail(lang))}")
+    lines.extend(release_and_plan(commitment, lang))
     if commitment.assumption_note is not None and commitment.due_is_assumption:
         lines.append(msg("reminder.assumption", lang, note=escape(commitment.assumption_note(lang))))
     return [Section(text="\n".join(lines)), Section(fields=fields)]

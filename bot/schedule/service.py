@@ -30,6 +30,7 @@ from bot.schedule.models import CommitmentsFile, ScheduleFile, load_commitments,
 from bot.schedule.occurrence import CommitmentState, Occurrence
 from bot.schedule.store import Delivery, Store
 from bot.settings import Settings
+from bot.text import log_safe
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ class FollowupService:
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     _ticked: bool = False
+    # When the last tick started (the scheduler's clock): readiness reports a scheduler that stopped ticking.
+    last_tick: dt.datetime | None = None
     _current: asyncio.Task[Any] | None = None
     _states_cache: tuple[dt.datetime, Mapping[str, CommitmentState]] | None = None
 
@@ -139,6 +142,7 @@ class FollowupService:
 
     async def tick(self, now: dt.datetime) -> TickReport:
         """Post what is due; the first tick after a start looks back further, to log what downtime missed."""
+        self.last_tick = now
         lookback = None if self._ticked else DOWNTIME_LOOKBACK
         self._current = asyncio.current_task()
         try:
@@ -222,28 +226,61 @@ class FollowupService:
     async def press(
         self, *, action_id: str, commitment_id: str, user_id: str, channel: str, ts: str, now: dt.datetime
     ) -> None:
-        """Done / Snooze: update the commitment's state, then the reminder message (chat.update)."""
+        """Done / Snooze: update the commitment's state, then the reminder message (chat.update).
+
+        Only a reminder the delivery log says the bot posted, for that commitment, in that channel, is
+        acted on: the message to rewrite is never taken on trust from the payload. A press that would
+        change nothing (Done on a done commitment, Snooze while snoozed) changes nothing, not even the message.
+        """
         commitment = self.loaded.commitments.get(commitment_id)
         if commitment is None:
-            logger.warning("button for unknown commitment %r ignored", commitment_id)
+            logger.warning("button for unknown commitment %s ignored", log_safe(commitment_id))
             return
+        if action_id != ACTION_DONE and action_id not in SNOOZE:
+            logger.warning("unknown follow-up action %s ignored", log_safe(action_id))
+            return
+        posted = await asyncio.to_thread(self._posted_reminder, commitment_id, channel=channel, ts=ts)
+        if posted is None or posted.message_ts is None:
+            logger.warning(
+                "button for %s on message %s in %s ignored: the delivery log has no such reminder",
+                log_safe(commitment_id),
+                log_safe(ts),
+                log_safe(channel),
+            )
+            return
+        channel, ts = posted.channel, posted.message_ts
+        state = await asyncio.to_thread(self.store.state, commitment_id)
         action: Action
         if action_id == ACTION_DONE:
+            if state.status == "done":
+                logger.info("Done on %s ignored: already done", commitment_id)
+                return
             await asyncio.to_thread(self.store.set_done, commitment_id, by=user_id, now=now)
             action, when = "done", now
-        elif action_id in SNOOZE:
+        else:
+            if state.status == "done" or (state.snoozed_until is not None and state.snoozed_until > now):
+                logger.info("Snooze on %s ignored: already done or snoozed", commitment_id)
+                return
             when = now + SNOOZE[action_id]
             await asyncio.to_thread(self.store.snooze, commitment_id, until=when, by=user_id, now=now)
             action = "snooze"
-        else:
-            logger.warning("unknown follow-up action %r ignored", action_id)
-            return
         lang = self.loaded.schedule.channel_lang(channel)
         tz = self.loaded.schedule.channel_timezone(channel)
         reply = build_resolved_reply(
             commitment, action=action, user_id=user_id, lang=lang, release=self.release(), when=when, tz=tz
         )
         await self.poster.update(channel, ts, build_message(reply))
+
+    def _posted_reminder(self, commitment_id: str, *, channel: str, ts: str) -> Delivery | None:
+        """The sent reminder of `commitment_id` that is message `ts` in `channel`, if the bot posted one."""
+        if not channel or not ts:
+            return None
+        for delivery in self.store.deliveries(channel=channel, message_ts=ts, status="sent"):
+            occ = delivery.to_occurrence()
+            ours = occ.commitment_id == commitment_id or delivery.key.startswith(f"reminder:{commitment_id}:")
+            if delivery.kind == "reminder" and ours:
+                return delivery
+        return None
 
     async def settle(self) -> None:
         """Wait for work started by commands (digest-now), e.g. before a one-shot `ask` exits."""

@@ -33,6 +33,7 @@ from bot.schedule.content import (
 from bot.schedule.due import digest_items
 from bot.schedule.models import Commitment, CommitmentsFile, ScheduleFile, load_commitments, load_schedule
 from bot.schedule.occurrence import CommitmentState, Occurrence
+from bot.text import escape
 from tests.helpers import text_of
 
 UTC = dt.UTC
@@ -222,14 +223,83 @@ def test_snoozed_reminder_says_who_snoozed(release: Release) -> None:
     ("kind", "ref", "expected"),
     [
         pytest.param("bilateral", "ca-joly", ["Canada", "Mélanie Joly", "Minister of Industry"], id="bilateral"),
-        pytest.param("outcome", "sme-ai-blueprint", ["Blueprint for AI Adoption"], id="outcome"),
-        pytest.param("meeting", "meeting", ["G7 Industry, Digital and Technology Ministers' Meeting"], id="meeting"),
+        pytest.param(
+            "outcome", "sme-ai-blueprint", ["Small and Medium-sized Enterprise AI Adoption Blueprint"], id="outcome"
+        ),
+        pytest.param(
+            "meeting",
+            "meeting",
+            ["What State Minister Ino (井野) said at the G7 Industry, Digital and Technology Ministers' Meeting"],
+            id="meeting-names-the-speaker",
+        ),
     ],
 )
 def test_reminder_source(kind: str, ref: str, expected: list[str], release: Release) -> None:
     c = commitment("x-item", "2026-12-11", source={"kind": kind, "ref": ref})
     text = source_text(c, release, "en")
     assert all(part in text for part in expected)
+
+
+# --- what the release says and what the team plans ------------------------------------------------
+
+
+def release_says(c: Commitment, lang: Lang) -> str:
+    return f"*{msg('followups.release_says', lang)}*: {escape(c.detail(lang))}"
+
+
+def team_plan(c: Commitment, lang: Lang) -> str:
+    assert c.planned_action is not None, c.id
+    return f"*{msg('followups.team_plan', lang)}*: {escape(c.planned_action(lang))}"
+
+
+def test_the_plan_label_says_it_is_not_in_the_release() -> None:
+    assert "not in the release" in msg("followups.team_plan", "en")
+    assert "発表にはない" in msg("followups.team_plan", "ja")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_reminder_keeps_the_release_and_the_team_plan_apart(
+    lang: Lang, data: CommitmentsFile, release: Release
+) -> None:
+    c = data.get("ca-steel")
+    assert c is not None
+    reply = build_reminder_reply(
+        c, reminder_at(c, dt.datetime(2026, 11, 20, tzinfo=UTC)), lang=lang, release=release, state=None
+    )
+    text = reply.sections[0].text
+    assert release_says(c, lang) in text
+    assert team_plan(c, lang) in text
+    assert text.index(release_says(c, lang)) < text.index(team_plan(c, lang))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_shipped_reminder_shows_both_labelled(lang: Lang, data: CommitmentsFile, release: Release) -> None:
+    for c in data.commitments:
+        occurrence = reminder_at(c, dt.datetime.combine(c.due, dt.time(9), tzinfo=TOKYO))
+        text = text_of(build_reminder_reply(c, occurrence, lang=lang, release=release, state=None))
+        assert release_says(c, lang) in text, c.id
+        assert team_plan(c, lang) in text, c.id
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_digest_shows_the_release_and_the_plan_labelled(lang: Lang, data: CommitmentsFile, release: Release) -> None:
+    items = digest_items(data, NO_STATES, NOW, tz=TOKYO, lookahead_days=14, recent_days=7)
+    reply = build_digest_reply(items, lang=lang, now=NOW, tz=TOKYO, release=release)
+    overdue = section_with(reply, msg("digest.overdue", lang))
+    upcoming = section_with(reply, msg("digest.upcoming", lang, days=14))
+    assert items.overdue and items.upcoming
+    for c in items.overdue:
+        assert release_says(c, lang) in overdue and team_plan(c, lang) in overdue, c.id
+    for c in items.upcoming:
+        assert release_says(c, lang) in upcoming and team_plan(c, lang) in upcoming, c.id
+    within_limits(reply)
+
+
+def test_no_plan_means_no_plan_label(release: Release) -> None:
+    c = commitment("no-plan", "2026-12-11")
+    text = text_of(build_reminder_reply(c, reminder_at(c, NOW), lang="en", release=release, state=None))
+    assert release_says(c, "en") in text
+    assert msg("followups.team_plan", "en") not in text
 
 
 # --- after a button press -------------------------------------------------------------------------
@@ -314,9 +384,17 @@ def test_data_text_is_escaped_everywhere(release: Release) -> None:
 
 
 def test_many_long_commitments_stay_within_limits(release: Release) -> None:
-    long_text = {"ja": "長い説明。" * 300, "en": "A long explanation. " * 150}
+    # As long as the models allow (150 characters for a label, 1500 for a text), with a plan as well.
+    long_title = {"ja": "長い題名。" * 30, "en": "A long title. " * 10}
+    long_text = {"ja": "長い説明。" * 300, "en": "A long explanation. " * 75}
     many = [
-        commitment(f"item-{n:03d}", f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}", title=long_text, detail=long_text)
+        commitment(
+            f"item-{n:03d}",
+            f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}",
+            title=long_title,
+            detail=long_text,
+            planned_action=long_text,
+        )
         for n in range(120)
     ]
     reply = build_followups_reply(many, NO_STATES, NOW, lang="ja", tz=TOKYO, release=release)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.listeners import register_listeners
-from bot.runtime import Runtime
+from bot.listeners import middleware, register_listeners
+from bot.runtime import Installation, Runtime
+from bot.transports.local import LOCAL_TEAM
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +40,14 @@ def build_web_client(runtime: Runtime) -> AsyncWebClient:
     )
 
 
+async def learn_installation(runtime: Runtime, client: AsyncWebClient) -> Installation:
+    """The installed workspace, from auth.test of the bot token (the start of `serve`)."""
+    result = await client.auth_test()
+    installed = Installation(team_id=result.get("team_id"), enterprise_id=result.get("enterprise_id"))
+    runtime.installed = installed
+    return installed
+
+
 def build_app(runtime: Runtime) -> AsyncApp:
     s = runtime.settings
     client = build_web_client(runtime)
@@ -49,5 +61,22 @@ def build_app(runtime: Runtime) -> AsyncApp:
         process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
+    if client.token is None:
+        # Locally (console, ask) the only workspace is the console's own.
+        runtime.installed = Installation(team_id=LOCAL_TEAM)
+    if s.signing_secret is None and s.app_token is None:
+        # Nothing can reach this app from Slack: only in-process requests (ask, the console) arrive.
+        runtime.console_team = LOCAL_TEAM
+    middleware.quiet_bolt_logs()
+    middleware.register(app, runtime)
+
+    @app.error
+    async def unhandled(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        # Listeners turn their own failures into replies (listeners.guard); this is for the rest
+        # (a middleware, Bolt itself): logged with a reference, and Slack gets a plain 500.
+        ref = uuid.uuid4().hex[:8]
+        logger.error("unhandled error (ref %s) on a %s request", ref, middleware.kind_of(body), exc_info=error)
+        return BoltResponse(status=500, body="")
+
     runtime.registered = register_listeners(app, runtime)
     return app

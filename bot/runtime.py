@@ -15,11 +15,29 @@ from bot.reply_cache import ReplyCache
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.listeners.middleware import FirstSight
     from bot.schedule.service import FollowupService
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Installation:
+    """The one workspace the bot is installed in (auth.test of the bot token; the console's own locally)."""
+
+    team_id: str | None
+    enterprise_id: str | None = None
+
+    def admits(self, *, team_id: str | None, enterprise_id: str | None) -> bool:
+        """A request from this workspace: same team, and no other enterprise (Enterprise Grid)."""
+        if self.team_id is None or team_id != self.team_id:
+            return False
+        return enterprise_id is None or enterprise_id == self.enterprise_id
+
+    def describe(self) -> str:
+        return f"{self.team_id} (enterprise {self.enterprise_id})" if self.enterprise_id else str(self.team_id)
 
 
 @dataclass
@@ -36,6 +54,12 @@ class Runtime:
     services: FollowupService | None = None
     # What build_app registered (commands, events, actions), for the manifest check.
     registered: Any = None
+    # The installed workspace: learnt from auth.test at start (or on the first request), the console's locally.
+    installed: Installation | None = None
+    # Requests already handled, for a process whose delivery log cannot record them (see seen_requests()).
+    seen_in_memory: FirstSight | None = None
+    # The console's own workspace, admitted as well while no Slack transport is configured (`ask`, the console).
+    console_team: str | None = None
 
     @classmethod
     def create(cls, settings: Settings, *, command: str, clock: Callable[[], dt.datetime] = utc_now) -> Runtime:
@@ -47,8 +71,26 @@ class Runtime:
             clock=clock,
         )
 
-    def is_admin(self, user_id: str) -> bool:
-        return user_id in self.settings.admin_users
+    def is_admin(self, user_id: str, *, team_id: str | None = None, enterprise_id: str | None = None) -> bool:
+        """An admin listed in G7BOT_ADMIN_USERS, acting from the installed workspace only (user ids are per team)."""
+        return user_id in self.settings.admin_users and self.admits(team_id=team_id, enterprise_id=enterprise_id)
+
+    def admits(self, *, team_id: str | None, enterprise_id: str | None) -> bool:
+        """A request from the installed workspace (or, with no Slack transport configured, the console's)."""
+        if self.console_team is not None and team_id == self.console_team and enterprise_id is None:
+            return True
+        return self.installed is not None and self.installed.admits(team_id=team_id, enterprise_id=enterprise_id)
+
+    def seen_requests(self) -> FirstSight:
+        """The record of handled requests: the delivery log, shared by every instance, when it has one."""
+        from bot.listeners.middleware import FirstSight, SeenInMemory
+
+        store = self.services.store if self.services is not None else None
+        if isinstance(store, FirstSight):
+            return store
+        if self.seen_in_memory is None:
+            self.seen_in_memory = SeenInMemory()
+        return self.seen_in_memory
 
     def set_release(self, release: Release) -> None:
         """Swap in a newly loaded release; requests already running keep the lookup they took."""

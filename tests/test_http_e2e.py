@@ -92,6 +92,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_BOT_TOKEN=BOT_TOKEN,
             SLACK_API_URL=slack.api_url,
+            G7BOT_DATABASE_URL=f"sqlite:///{log.parent / 'g7bot.sqlite3'}",
         )
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err
@@ -218,12 +219,65 @@ def test_oversized_body_is_413(server: Server) -> None:
         pytest.param(b"null", "application/json", id="json-null"),
     ],
 )
-def test_unparseable_unsigned_body_is_400_not_a_crash(server: Server, body: bytes, content_type: str) -> None:
-    # Bolt parses the body before the signature is checked: anyone who can reach the port can send these.
+def test_unparseable_body_is_refused_not_a_crash(server: Server, body: bytes, content_type: str) -> None:
+    # Unsigned, it is refused before anything parses it; signed (only Slack could), it is a 400.
     status, _, _ = server.request("POST", "/slack/events", body, {"Content-Type": content_type})
+    assert status == 401
+    status, _, _ = server.request("POST", "/slack/events", body, {**signed(body), "Content-Type": content_type})
     assert status == 400
     status, _, _ = server.request("GET", "/healthz")
     assert status == 200
+
+
+def _headers(timestamp: str | None, signature: str | None) -> dict[str, Any]:
+    headers: dict[str, Any] = {"Content-Type": "application/x-www-form-urlencoded"}
+    if timestamp is not None:
+        # As UTF-8 bytes: http.client would refuse a non-Latin-1 str, a raw client sends anything.
+        headers["X-Slack-Request-Timestamp"] = timestamp.encode()
+    if signature is not None:
+        headers["X-Slack-Signature"] = signature
+    return headers
+
+
+def _good_signature(body: bytes, timestamp: str) -> str:
+    return SignatureVerifier(SECRET).generate_signature(timestamp=timestamp, body=body)
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature"),
+    [
+        pytest.param("abc", "v0=" + "0" * 64, id="timestamp-not-a-number"),
+        pytest.param("9" * 40, "v0=" + "0" * 64, id="timestamp-huge"),
+        pytest.param("-1", "v0=" + "0" * 64, id="timestamp-negative"),
+        pytest.param("1e9", "v0=" + "0" * 64, id="timestamp-float"),
+        pytest.param("１７００００００００", "v0=" + "0" * 64, id="timestamp-full-width-digits"),
+        pytest.param("now", None, id="signature-missing"),
+        pytest.param(None, "good", id="timestamp-missing"),
+        pytest.param("now", "", id="signature-empty"),
+        pytest.param("now", "v1=" + "0" * 64, id="signature-other-version"),
+        pytest.param("now", "v0=xyz", id="signature-not-hex"),
+        pytest.param("now", "v0=" + "0" * 6400, id="signature-huge"),
+        pytest.param("now", "good-uppercase", id="signature-upper-case-hex"),
+    ],
+)
+def test_malformed_slack_headers_get_401(server: Server, timestamp: str | None, signature: str | None) -> None:
+    body = slash_form("help")
+    ts = str(int(time.time())) if timestamp == "now" or timestamp is None else timestamp
+    if signature == "good":
+        signature = _good_signature(body, ts)
+    elif signature == "good-uppercase":
+        signature = "v0=" + _good_signature(body, ts).removeprefix("v0=").upper()
+    status, _, response = server.request("POST", "/slack/events", body, _headers(timestamp and ts, signature))
+    assert status == 401, response
+
+
+def test_readyz_is_ready_with_database_token_and_scheduler(server: Server) -> None:
+    status, headers, body = server.request("GET", "/readyz")
+    assert status == 200, body
+    assert headers["content-type"] == "application/json"
+    report = json.loads(body)
+    assert report["status"] == "ready"
+    assert report["checks"] == {"database": "ok", "slack_token": "ok", "scheduler": "ok"}
 
 
 def test_log_warns_about_the_socket_mode_mismatch_and_keeps_secrets(server: Server) -> None:
@@ -236,6 +290,9 @@ def test_log_warns_about_the_socket_mode_mismatch_and_keeps_secrets(server: Serv
     assert BOT_TOKEN not in log
     assert "Traceback" not in log
     assert "Exception in ASGI application" not in log
+    # Refused requests are summarised; none of their bodies reaches the log.
+    assert "command=%2Fg7" not in log
+    assert "notjson" not in log
 
 
 def slash_form(text: str, *, user_id: str = "U_E2E") -> bytes:

@@ -12,6 +12,7 @@ from bot.commands import answer, is_static, parse
 from bot.listeners.guard import guarded
 from bot.release.models import Lang
 from bot.runtime import Runtime
+from bot.text import log_safe
 
 
 def register(app: AsyncApp, runtime: Runtime) -> tuple[str, ...]:
@@ -19,21 +20,39 @@ def register(app: AsyncApp, runtime: Runtime) -> tuple[str, ...]:
     async def handle_slash_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
         text = str(command.get("text") or "")
         user_id = str(command.get("user_id") or "")
+        team_id = command.get("team_id")
+        enterprise_id = command.get("enterprise_id") or None
         _, override = parse(text)
         lang = override or await runtime.locales.lang_for(user_id, client) or runtime.settings.default_lang
         message = guarded(
-            lambda: reply_message(runtime, text, lang=lang, user_id=user_id),
+            lambda: reply_message(
+                runtime, text, lang=lang, user_id=user_id, team_id=team_id, enterprise_id=enterprise_id
+            ),
             lang=lang,
-            what=f"{runtime.command} from {user_id}",
+            what=f"{runtime.command} '{log_safe(text, limit=80)}' from {log_safe(user_id)}",
         )
         await ack(response_type="ephemeral", **message)
 
     return (runtime.command,)
 
 
-def reply_message(runtime: Runtime, text: str, *, lang: Lang, user_id: str) -> dict[str, Any]:
-    """The message for `/g7 text`; answers that depend only on the text and the data are reused."""
-    is_admin = runtime.is_admin(user_id)
+def reply_message(
+    runtime: Runtime,
+    text: str,
+    *,
+    lang: Lang,
+    user_id: str,
+    team_id: str | None = None,
+    enterprise_id: str | None = None,
+) -> dict[str, Any]:
+    """The message for `/g7 text`; answers that depend only on the text and the data are reused.
+
+    `team_id` is the workspace the command came from; without it (a caller inside the bot, such as
+    the reply cache's tests), the installed workspace.
+    """
+    if team_id is None and runtime.installed is not None:
+        team_id, enterprise_id = runtime.installed.team_id, runtime.installed.enterprise_id
+    is_admin = runtime.is_admin(user_id, team_id=team_id, enterprise_id=enterprise_id)
 
     def make() -> dict[str, Any]:
         return build_message(

@@ -1,0 +1,167 @@
+"""Bolt middleware every request passes: the installed workspace only, a replay acknowledged once, safe Bolt logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, runtime_checkable
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from bot.runtime import Installation, Runtime
+from bot.text import log_safe
+
+logger = logging.getLogger(__name__)
+
+# Slack refuses a request timestamp older than this, so a replay is only possible within it.
+REPLAY_WINDOW = dt.timedelta(minutes=5)
+# Socket Mode envelopes carry no signature; the transport passes the envelope id in this header so
+# a redelivered (unacknowledged) envelope is recognised.
+ENVELOPE_HEADER = "x-slack-envelope-id"
+
+
+@runtime_checkable
+class FirstSight(Protocol):
+    """The record of requests already handled, shared by every instance (Store.first_sight)."""
+
+    def first_sight(self, key: str, *, now: dt.datetime, ttl: dt.timedelta) -> bool: ...
+
+
+class SeenInMemory:
+    """first_sight for one process: tests, and a delivery log that has no seen_requests table yet."""
+
+    def __init__(self) -> None:
+        self._until: OrderedDict[str, dt.datetime] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_sight(self, key: str, *, now: dt.datetime, ttl: dt.timedelta) -> bool:
+        with self._lock:
+            # Entries are added in time order, so the expired ones are at the front.
+            while self._until and next(iter(self._until.values())) <= now:
+                self._until.popitem(last=False)
+            if key in self._until:
+                return False
+            self._until[key] = now + ttl
+            return True
+
+
+def acknowledged() -> BoltResponse:
+    """200 with an empty body: Slack shows nothing, and nothing was run."""
+    return BoltResponse(status=200, body="")
+
+
+def request_key(req: AsyncBoltRequest) -> str | None:
+    """What makes a request unique: its signature and timestamp (HTTP), else the envelope or Slack's ids."""
+    signature = _header(req, "x-slack-signature")
+    timestamp = _header(req, "x-slack-request-timestamp")
+    if signature and timestamp:
+        return f"sig:{timestamp}:{signature}"
+    envelope = _header(req, ENVELOPE_HEADER)
+    if envelope:
+        return f"env:{envelope}"
+    if req.mode == "socket_mode" and isinstance(req.body, dict):
+        # A redelivered envelope carries the same payload: Slack's own id of the event or interaction.
+        for name in ("event_id", "trigger_id"):
+            value = req.body.get(name)
+            if isinstance(value, str) and value:
+                return f"{name}:{value}"
+    return None
+
+
+def kind_of(body: object) -> str:
+    """What a request is, for a log line: its type or command, never its content."""
+    if not isinstance(body, dict):
+        return "unknown"
+    return log_safe(body.get("command") or body.get("type") or "unknown", limit=40)
+
+
+def _header(req: AsyncBoltRequest, name: str) -> str | None:
+    values = req.headers.get(name) or []
+    return str(values[0]) if values else None
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    """Installed workspace first, then replays; Bolt has verified the signature and run auth.test before."""
+
+    @app.middleware
+    async def only_the_installed_workspace(
+        context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        result = context.authorize_result
+        if runtime.installed is None and result is not None and result.bot_token:
+            # Bolt's single-workspace authorization has just run auth.test with the bot token: that is the install.
+            runtime.installed = Installation(team_id=result.team_id, enterprise_id=result.enterprise_id)
+            logger.info("serving workspace %s", log_safe(runtime.installed.describe()))
+        if not runtime.admits(team_id=context.team_id, enterprise_id=context.enterprise_id):
+            logger.warning(
+                "refused a request from workspace %s (enterprise %s): not the installed one",
+                log_safe(context.team_id),
+                log_safe(context.enterprise_id),
+            )
+            return acknowledged()
+        return await next()
+
+    @app.middleware
+    async def replays_are_acknowledged_once(
+        req: AsyncBoltRequest, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        key = request_key(req)
+        if key is None:
+            return await next()
+        seen = runtime.seen_requests()
+        try:
+            first = await _first_sight(seen, key, now=runtime.clock())
+        except Exception:
+            # The request is authentic and every action that changes anything needs the same database:
+            # answering (read-only) beats refusing while the database is down.
+            logger.warning("could not record request %s as seen; handling it anyway", log_safe(key[:40]), exc_info=True)
+            first = True
+        if not first:
+            logger.info("replayed request acknowledged and ignored (%s)", log_safe(key.split(":", 1)[0]))
+            return acknowledged()
+        return await next()
+
+
+async def _first_sight(seen: FirstSight, key: str, *, now: dt.datetime) -> bool:
+    if isinstance(seen, SeenInMemory):
+        return seen.first_sight(key, now=now, ttl=REPLAY_WINDOW)
+    import asyncio
+
+    # A database round trip: off the event loop.
+    return await asyncio.to_thread(seen.first_sight, key, now=now, ttl=REPLAY_WINDOW)
+
+
+class WithoutRequestBody(logging.Filter):
+    """Bolt logs the whole body of a badly signed request: keep the line, drop the body."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "body:" in message:
+            record.msg = message.split("body:", 1)[0].rstrip(" ,(") + " (body not logged))"
+            record.args = ()
+        return True
+
+
+class LogSafe(logging.Filter):
+    """Bolt's own lines may quote a request (an unhandled one, say): escape them into one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        safe = log_safe(message, limit=2000)
+        if safe != message:
+            record.msg, record.args = safe, ()
+        return True
+
+
+def quiet_bolt_logs() -> None:
+    """Install the filters once per process on the loggers Bolt quotes requests to."""
+    for name, kind in (("slack_bolt.RequestVerification", WithoutRequestBody), ("slack_bolt", LogSafe)):
+        target = logging.getLogger(name)
+        if not any(isinstance(f, kind) for f in target.filters):
+            target.addFilter(kind())

@@ -79,9 +79,15 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     # contact
     "contact.title": {"ja": "問い合わせ先", "en": "Contact desks"},
     "contact.unknown": {
-        "ja": "「{text}」に対応する窓口はありません。全般の窓口をご案内します。",
-        "en": "No desk is listed for “{text}”; here is the general desk.",
+        "ja": "「{text}」に対応する窓口は発表に記載がありません。窓口({count}件)をすべてご案内します。",
+        "en": "The release lists no desk for “{text}”; here are all {count} desks.",
     },
+    "contact.several": {
+        "ja": "「{text}」に該当する窓口が{count}件あります。",
+        "en": "{count} desks match “{text}”.",
+    },
+    # lookups (bilateral, contact, followups): a misspelt word read as something else
+    "lookup.corrected": {"ja": "「{typed}」を{shown}として表示しています。", "en": "Showing {shown} for “{typed}”."},
     "contact.bureau": {"ja": "部署", "en": "Bureau"},
     "contact.lead": {"ja": "責任者", "en": "Lead"},
     "contact.staff": {"ja": "担当者", "en": "Staff"},
@@ -114,8 +120,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "admin.usage": {
         "ja": "使い方: `{command} admin schedule` / `{command} admin digest-now [チャンネル]` / "
-        "`{command} admin reload`",
-        "en": "Usage: `{command} admin schedule` / `{command} admin digest-now [channel]` / `{command} admin reload`",
+        "`{command} admin reload [confirm]`",
+        "en": "Usage: `{command} admin schedule` / `{command} admin digest-now [channel]` / "
+        "`{command} admin reload [confirm]`",
     },
     "admin.no_scheduler": {
         "ja": "スケジューラーは `g7bot serve` でのみ動作します(このコンソールでは使えません)。",
@@ -150,6 +157,23 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "ja": "再読込できませんでした。これまでのデータとスケジュールで動作を続けます。理由:",
         "en": "Could not reload; the bot keeps serving the previous data and schedule. Why:",
     },
+    "admin.reload.unchanged": {
+        "ja": "データとスケジュールを再読込しました。変更はありません。",
+        "en": "Data and schedule reloaded; nothing changed.",
+    },
+    "admin.reload.held": {
+        "ja": "何も適用していません。この再読込では下記が削除されます(途中で切れたファイルでも同じように見えます)。"
+        "意図どおりなら `{command} admin reload confirm` を実行してください。",
+        "en": "Nothing applied: this reload would remove what is listed below (a file cut short looks the same). "
+        "If that is intended, run `{command} admin reload confirm`.",
+    },
+    "admin.reload.added": {"ja": "追加", "en": "Added"},
+    "admin.reload.removed": {"ja": "削除", "en": "Removed"},
+    "admin.reload.changed": {"ja": "変更", "en": "Changed"},
+    "admin.reload.kind.digest": {"ja": "ダイジェスト", "en": "digest"},
+    "admin.reload.kind.reminder-channel": {"ja": "リマインダーの投稿先", "en": "reminder channel"},
+    "admin.reload.kind.commitment": {"ja": "フォローアップ", "en": "commitment"},
+    "admin.reload.more": {"ja": "…ほか{count}件", "en": "… and {count} more"},
     # follow-ups (commitments): shared by /g7 followups, digests and reminders
     "followups.title": {"ja": "G7フォローアップ({count}件)", "en": "G7 follow-ups ({count})"},
     "followups.overdue": {"ja": "期限超過({count}件)", "en": "Overdue ({count})"},

@@ -209,15 +209,14 @@ def test_contact_without_a_topic_gives_both_desks(lookup: ReleaseLookup, release
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_contact_unknown_topic_says_so_and_gives_the_general_desk(
+def test_contact_unknown_topic_says_so_and_gives_every_desk(
     lookup: ReleaseLookup, release: Release, lang: Lang
 ) -> None:
+    # Not a guess: the general desk is not "the" answer to a topic the release names no desk for.
     text = text_of(ask("contact zzyzx", lookup, lang))
-    general = release.desk("general")
 
-    assert msg("contact.unknown", lang, text="zzyzx") in text
-    assert general.email in text
-    assert all(d.email not in text for d in release.desks if d.id != "general")
+    assert msg("contact.unknown", lang, text="zzyzx", count=len(release.desks)) in text
+    assert all(d.email in text for d in release.desks)
 
 
 def test_contact_email_has_at_sign_not_star(lookup: ReleaseLookup, release: Release) -> None:

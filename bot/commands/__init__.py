@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
+from dataclasses import replace
 from functools import cache, lru_cache
 from typing import Any
 
@@ -35,6 +38,35 @@ LANG_WORDS: dict[str, Lang] = {
 }
 
 
+# Natural phrasing: text that does not start with a command goes to the command its words ask for, checked
+# in this order (a question about a desk may also say "meet"). English words are whole words; Japanese ones
+# are looked for inside the text, before hiragana is folded (会っ, の担当).
+_QUESTIONS: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = (
+    (
+        "contact",
+        frozenset({"contact", "contacts", "desk", "desks", "handles", "handle", "responsible", "ask", "phone", "email"}),
+        ("問い合わせ", "問合せ", "連絡先", "窓口", "担当者", "担当は", "の担当", "誰に聞", "電話", "内線", "メール"),
+    ),
+    (
+        "followups",
+        frozenset({"followup", "followups", "follow-up", "follow-ups", "commitments", "todo", "todos"}),
+        ("フォローアップ", "宿題"),
+    ),
+    ("outcomes", frozenset({"outcomes", "outcome", "declaration", "adopted"}), ("成果", "宣言", "声明")),
+    ("docs", frozenset({"documents", "docs", "pdf"}), ("関連資料",)),
+    ("summary", frozenset({"summary", "overview"}), ("概要", "まとめ")),
+    (
+        "bilateral",
+        frozenset(
+            {"discuss", "discussed", "discussion", "talk", "talked", "talks", "meet", "met", "meeting", "meetings"}
+            | {"bilateral", "bilaterals", "say", "said", "counterpart", "counterparts"}
+        ),
+        ("会談", "話", "議論", "会っ", "意見交換", "面会", "相手"),
+    ),
+)
+_JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+
+
 @cache
 def registry() -> list[Command]:
     return [Command.from_module(m) for m in _MODULES]
@@ -50,7 +82,7 @@ def _words() -> dict[str, Command]:
 def is_static(text: str) -> bool:
     """Whether the answer depends only on the text, the language, admin-ness and the data (not on time)."""
     words, _ = parse(text)
-    found = _words().get(words[0]) if words else None
+    found = (_words().get(words[0]) or _natural(unescape_slack(text), words)) if words else None
     return found is None or found.static
 
 
@@ -77,13 +109,32 @@ def _parse_typed(text: str) -> tuple[list[str], Lang | None]:
     return list(words), lang
 
 
+def _strip_lang(words: list[str]) -> list[str]:
+    return words[:-1] if words and words[-1].lower() in LANG_WORDS else words
+
+
 def _raw_args(text: str) -> str:
     parts = text.strip().split(maxsplit=1)
     rest = parts[1] if len(parts) > 1 else ""
-    words = rest.split()
-    if words and words[-1].lower() in LANG_WORDS:
-        words = words[:-1]
-    return " ".join(words)
+    return " ".join(_strip_lang(rest.split()))
+
+
+def question_lang(text: str) -> Lang | None:
+    """The language a question is written in: any Japanese script makes it Japanese, Latin letters alone English."""
+    if _JAPANESE.search(text):
+        return "ja"
+    return "en" if re.search(r"[A-Za-z]", text) else None
+
+
+def _natural(text: str, words: list[str]) -> Command | None:
+    """The command a question in ordinary words asks for ("what did japan discuss with germany"), if any."""
+    typed = unicodedata.normalize("NFKC", text)
+    plain = {w.strip("?？!！.,") for w in words}
+    by_name = {c.name: c for c in registry()}
+    for name, english, japanese in _QUESTIONS:
+        if plain & english or any(w in typed for w in japanese):
+            return by_name[name]
+    return None
 
 
 def answer(
@@ -115,10 +166,15 @@ def answer(
     )
     if not words:
         reply = help.run(ask)
-    elif (found := _words().get(words[0])) is None:
-        reply = _unknown(ask, words, typed=text[:INPUT_LIMIT].split(maxsplit=1)[0])
-    else:
+    elif (found := _words().get(words[0])) is not None:
         reply = found.run(ask)
+    elif (asked := _natural(text[:INPUT_LIMIT], words)) is not None:
+        # A question: every word is the query, and it is answered in the language it was asked in.
+        lang = override or question_lang(text) or lang
+        question = _strip_lang(text[:INPUT_LIMIT].split())
+        reply = asked.run(replace(ask, args=tuple(words), raw_args=" ".join(question), lang=lang))
+    else:
+        reply = _unknown(ask, words, typed=text[:INPUT_LIMIT].split(maxsplit=1)[0])
     if len(text) > INPUT_LIMIT:
         note = msg("error.too_long", lang, length=len(text), limit=INPUT_LIMIT)
         reply = reply.model_copy(update={"footer": [*reply.footer, note]})

@@ -1,15 +1,18 @@
-"""One bilateral meeting by country, organisation, code or name; all eight without one.
+"""Bilateral meetings by country, code, ministry, post or name (several at once); all eight without one.
 
-ja: 二国間会談を国・機関・コード・相手の名前で表示します(指定なしで全8件)。
+ja: 二国間会談を国・コード・省庁・役職・相手の名前で表示します(複数可、指定なしで全8件)。
 usage: bilateral [who]
-examples: bilateral; bilateral france; bilateral 仏; bilateral canada; bilateral kimmitt; 会談 ドイツ
+examples: bilateral; bilateral france; bilateral U.K.; bilateral france germany; bilateral canada joly; 会談 ドイツ
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.commands.base import Ask
 from bot.messages import join, msg
-from bot.release.models import Bilateral, Lang
+from bot.release.lookup import Correction
+from bot.release.models import Bilateral, Lang, Release
 from bot.reply import Reply, Section
 from bot.text import echo, escape
 
@@ -49,24 +52,36 @@ def list_reply(ask: Ask, *, lead: str | None = None) -> Reply:
     )
 
 
+def correction_lines(corrections: Iterable[Correction], release: Release, lang: Lang) -> list[str]:
+    """ "Showing France for “francis”": one line per misspelt word the lookup read as something else."""
+    by_id = {b.id: b for b in release.bilaterals}
+    lines = []
+    for c in corrections:
+        shown = [by_id[i] for i in c.ids if i in by_id]
+        names = [b.counterpart.name(lang) if c.person else b.organisation(lang) for b in shown]
+        lines.append(
+            msg("lookup.corrected", lang, typed=echo(c.typed), shown=escape(join(list(dict.fromkeys(names)), lang)))
+        )
+    return lines
+
+
 def run(ask: Ask) -> Reply:
     lang = ask.lang
     if not ask.args:
         return list_reply(ask)
-    query = " ".join(ask.args)
-    found = ask.lookup.bilaterals(query)
-    if not found:
-        # Try each word too: "bilateral with france" or "フランス 大臣" still find France.
-        for word in ask.args:
-            found = ask.lookup.bilaterals(word)
-            if found:
-                break
+    match = ask.lookup.find_bilaterals(ask.raw_args or " ".join(ask.args))
+    found = match.bilaterals
     if not found:
         return list_reply(ask, lead=msg("bilateral.not_found", lang, text=echo(ask.raw_args)))
     sections = [meeting_section(b, lang) for b in found]
+    lead = correction_lines(match.corrections, ask.release, lang)
     if len(found) > 1:
-        sections.insert(0, Section(text=msg("bilateral.several", lang, count=len(found), text=echo(ask.raw_args))))
-    title = msg("bilateral.title", lang, number=found[0].number, organisation=found[0].organisation(lang))
-    if len(found) > 1:
-        title = msg("bilateral.list_title", lang, count=len(found)) + f": {found[0].organisation(lang)}"
+        lead.append(msg("bilateral.several", lang, count=len(found), text=echo(ask.raw_args)))
+    if lead:
+        sections.insert(0, Section(text="\n".join(lead)))
+    if len(found) == 1:
+        title = msg("bilateral.title", lang, number=found[0].number, organisation=found[0].organisation(lang))
+    else:
+        organisations = list(dict.fromkeys(b.organisation(lang) for b in found))
+        title = msg("bilateral.list_title", lang, count=len(found)) + f": {join(organisations, lang)}"
     return Reply(title=title, sections=sections)

@@ -1,8 +1,8 @@
-"""The contact desk for a topic (ai, digital, blueprint, trip, general); both desks without one.
+"""The contact desk for a topic, a name, a bureau or an extension; both desks without one.
 
-ja: 話題ごとの問い合わせ先(AI・デジタル、出張全般)を表示します(指定なしで両方)。
+ja: 話題・担当者名・部署・内線で問い合わせ先(AI・デジタル、出張全般)を表示します(指定なしで両方)。
 usage: contact [topic]
-examples: contact; contact ai; contact デジタル; contact 出張; 問い合わせ
+examples: contact; contact ai; contact デジタル; contact 出張; contact 猪飼; contact 3991; 問い合わせ
 """
 
 from __future__ import annotations
@@ -36,14 +36,27 @@ def run(ask: Ask) -> Reply:
     hint = [msg("contact.hint", lang, command=ask.command)]
     if not ask.args:
         return Reply(title=title, sections=[desk_section(d, lang) for d in release.desks], footer=hint)
-    desk = ask.lookup.desk(" ".join(ask.args))
-    if desk is None:
-        desk = next((d for word in ask.args if (d := ask.lookup.desk(word)) is not None), None)
-    if desk is None:
-        general = release.desks[0]
+    match = ask.lookup.find_desks(ask.raw_args or " ".join(ask.args))
+    if not match.desks:
+        # Not a guess: an unknown topic gets every desk, and says the release names none for it.
+        what = " ".join(match.unknown) or ask.raw_args
+        unknown = msg("contact.unknown", lang, text=echo(what), count=len(release.desks))
         return Reply(
             title=title,
-            sections=[Section(text=msg("contact.unknown", lang, text=echo(ask.raw_args))), desk_section(general, lang)],
+            sections=[Section(text=unknown), *(desk_section(d, lang) for d in release.desks)],
             footer=hint,
         )
-    return Reply(title=title, sections=[desk_section(desk, lang)])
+    lead = [
+        msg(
+            "lookup.corrected",
+            lang,
+            typed=echo(c.typed),
+            # The desk's bureau and office, which read as a name; its topic line reads as a sentence.
+            shown=join([escape(f"{release.desk(i).bureau(lang)} {release.desk(i).office(lang)}") for i in c.ids], lang),
+        )
+        for c in match.corrections
+    ]
+    if len(match.desks) > 1:
+        lead.append(msg("contact.several", lang, count=len(match.desks), text=echo(ask.raw_args)))
+    sections = [Section(text="\n".join(lead))] if lead else []
+    return Reply(title=title, sections=[*sections, *(desk_section(d, lang) for d in match.desks)])

@@ -53,18 +53,26 @@ class FileSource:
 
 
 def _filter(ask: Ask, commitments: list[Commitment]) -> tuple[list[Commitment], str] | None:
-    """The commitments about the bilateral partner or desk the words name, and what matched; None if none."""
-    query = " ".join(ask.args)
-    for words in (query, *ask.args):
-        bilaterals = ask.lookup.bilaterals(words)
-        if bilaterals:
-            ids = {b.id for b in bilaterals}
-            found = [c for c in commitments if c.source.kind == "bilateral" and c.source.ref in ids]
-            names = list(dict.fromkeys(escape(b.organisation(ask.lang)) for b in bilaterals))
-            return found, join(names, ask.lang)
-        desk = ask.lookup.desk(words)
-        if desk is not None:
-            return [c for c in commitments if c.owner_desk == desk.id], escape(desk.topic(ask.lang))
+    """The commitments about the meetings or desks the words name (the same reading as bilateral and
+    contact), and what matched; None if the words name neither."""
+    query = ask.raw_args or " ".join(ask.args)
+    lang = ask.lang
+    meetings = ask.lookup.find_bilaterals(query)
+    if meetings.bilaterals:
+        ids = {b.id for b in meetings.bilaterals}
+        found = [c for c in commitments if c.source.kind == "bilateral" and c.source.ref in ids]
+        names = list(dict.fromkeys(escape(b.organisation(lang)) for b in meetings.bilaterals))
+        shown = join(names, lang)
+        if meetings.corrections:
+            shown += " " + msg("lookup.corrected", lang, typed=echo(meetings.corrections[0].typed), shown=shown)
+        return found, shown
+    desks = ask.lookup.find_desks(query)
+    if desks.desks:
+        ids = {d.id for d in desks.desks}
+        topics = join([escape(d.topic(lang)) for d in desks.desks], lang)
+        if desks.corrections:
+            topics += " " + msg("lookup.corrected", lang, typed=echo(desks.corrections[0].typed), shown=topics)
+        return [c for c in commitments if c.owner_desk in ids], topics
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -14,7 +15,10 @@ from bot.commands import answer, parse
 from bot.errors import UserError
 from bot.release.lookup import ReleaseLookup
 from bot.reply import Reply
+from bot.settings import load_settings
+from bot.startup import start
 from bot.text import escape, unescape_slack
+from bot.transports import local
 from tests.conftest import NOW
 from tests.helpers import text_of
 
@@ -102,6 +106,17 @@ def test_what_the_user_typed_is_echoed_escaped_once(lookup: ReleaseLookup, comma
     assert escape(typed) in text
     assert escape(escape(typed)) not in text
     assert typed in plain(text)
+
+
+def test_slack_text_through_the_app_is_echoed_escaped_once() -> None:
+    # The whole path: the listener, the reply cache, answer(), build_message().
+    started = start(load_settings(signing_secret="test-signing-secret"))
+    sent = "bilateral R&amp;D &lt;!channel&gt; <@U0123ABCD|sato> en"
+    message = asyncio.run(local.ask(started.app, started.runtime.command, sent, user_id="U0ESCAPE"))
+    shown = "\n".join(mrkdwn_of(message))
+    assert "R&amp;D &amp;lt;!channel&amp;gt; &amp;lt;@U0123ABCD|sato&amp;gt;" not in shown  # escaped twice: before
+    assert "R&amp;D &lt;!channel&gt; &lt;@U0123ABCD|sato&gt;" in shown
+    assert "<" not in shown
 
 
 def test_parse_reads_the_unescaped_words() -> None:

@@ -10,6 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.release.loader import DATA_DIR
 from bot.release.models import Release
@@ -22,6 +24,7 @@ from bot.schedule.due import (
     next_runs,
     occurrences,
     plan,
+    series,
 )
 from bot.schedule.models import Commitment, CommitmentsFile, ScheduleFile, load_commitments
 from bot.schedule.occurrence import CommitmentState, Occurrence
@@ -573,6 +576,34 @@ def test_posted_and_coalesced_partition_what_is_due_within_grace() -> None:
     assert sorted(_keys(placed)) == sorted(_keys(due_list))
     assert {o.digest_id for o in result.on_time + result.late} == {"a", "b"}
     assert len(result.on_time + result.late) == 2
+
+
+_any_occurrence = st.builds(
+    lambda kind, name, label, channel, minutes: (
+        _digest(NOW - minutes * MIN, name, channel) if kind == "digest" else _reminder(NOW - minutes * MIN, label, name)
+    ),
+    st.sampled_from(["digest", "reminder"]),
+    st.sampled_from(["a", "b"]),
+    st.sampled_from(["d30", "d7", "d1", "d0"]),
+    st.sampled_from([CHANNEL, OTHER]),
+    st.integers(min_value=-5, max_value=60),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(due_list=st.lists(_any_occurrence, max_size=30, unique_by=lambda o: o.identity))
+def test_plan_posts_at_most_the_latest_of_each_series(due_list: list[Occurrence]) -> None:
+    result = plan(due_list, NOW, grace=GRACE)
+    posted = result.on_time + result.late
+    placed = posted + result.coalesced + result.skipped
+    assert sorted(_keys(placed) + [(o.key, o.at) for o in due_list if o.at > NOW]) == sorted(_keys(due_list))
+    assert len({series(o) for o in posted}) == len(posted)  # at most one per digest or commitment
+    for o in posted:
+        within = [d for d in due_list if series(d) == series(o) and NOW - GRACE <= d.at <= NOW]
+        assert o.at == max(d.at for d in within)
+    for o in result.coalesced:
+        assert any(series(p) == series(o) and p.at >= o.at for p in posted)
+    assert all(NOW - o.at > GRACE for o in result.skipped)
 
 
 # --- next_runs ------------------------------------------------------------------------------------

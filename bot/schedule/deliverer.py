@@ -1,8 +1,75 @@
-"""One scheduler tick: find what is due, claim it in the delivery log, post it once, record the outcome."""
+"""One scheduler tick: find what is due, claim it in the delivery log, post it exactly once, record the outcome.
+
+The delivery protocol
+=====================
+
+Slack's chat.postMessage has no idempotency key: once a request has gone out, only its answer or the
+channel's history can tell whether it was posted. Every step below exists so that no instance ever
+sends a post that may already be in Slack without first having read the history and not found it.
+
+Claim. A row of the delivery log (unique per kind, key, channel and scheduled time) is claimed by
+inserting it, or by taking over a pending row whose retry time has come and whose lease has expired
+(or is the claimer's own: after a database error an instance resumes its own claims at once; the
+rows its tasks still work on are excluded). Every claim sets `lease_owner` and adds one to
+`lease_epoch`. The owner and the epoch together are the fencing token: a takeover changes the epoch,
+so a holder that slept through it (frozen, starved, or cut off from the database) holds a stale
+token, whatever its clock says.
+
+Lease. The lease only keeps the others from claiming while its holder works; it does not decide who
+may send, the fence does. It is renewed from the holder's clock while it waits (a heartbeat every
+third of the lease), and again by the fence right before each send. Every wait a holder makes after
+its last fence is bounded: the client's timeout for the send, and nothing else.
+
+Post. Right before each send, the first and each retry after a 429, the poster calls the fence: one
+UPDATE that succeeds only if the row is still pending, owned by us and at our epoch. It renews the
+lease, sets `send_started_at` (from now on the post may be in Slack) and `next_attempt_at` =
+now + settle, so that nobody, this instance included, can claim the row again before Slack has had
+`settle` to show the post in its history. The send must follow the fence within a few seconds by
+the process's monotonic clock; otherwise (the process was frozen or starved in between) it is not
+made. Then:
+- Slack answers ok: the row is marked sent with the message ts. A post is a fact, so this is
+  recorded even if the lease was lost meanwhile.
+- Slack answers with an error that means "not posted" (4xx, ok:false, a 429): a permanent error
+  (`not_in_channel`, `channel_not_found`, `token_revoked`, ...) ends the row as `failed` with the
+  reason and one ERROR line saying what to fix; any other is retried with backoff, no sooner than
+  Slack's Retry-After. A 429 asking for a short wait is retried by the poster in the same claim,
+  through the pacer and through the fence again. Both clear `send_started_at`.
+- The outcome is unknown: a timeout, a connection dropped after the request went out, or a 5xx
+  (Slack documents that part of the work may be done). The row is released with `send_started_at`
+  kept and `next_attempt_at` = send start + settle. Nothing is re-sent in this claim.
+
+Unknown outcome. A claimed row with `send_started_at` set is resolved before anything else: the
+channel's history since the scheduled time is read (by the delivery id in the message metadata). By
+then at least `settle` has passed since the last send began, as `next_attempt_at` guarantees.
+- Found: the row is marked sent with that ts ("recovered"); nothing is sent.
+- Every message since then was read and none carries the delivery id: the post did not land, and
+  it is sent again, through the fence as above.
+- The history could not be read (rate limited, 5xx, timeout): the row is released and looked for
+  again later, with backoff and no sooner than Retry-After. After `max_checks` such failures, or at
+  once when reading cannot work (no history scope; more pages than the search reads), the row is
+  `held`: not re-sent, logged at ERROR and listed by `admin schedule`, for a person to look.
+
+Takeover. Another instance may take a row over only after its lease expired and its
+`next_attempt_at` passed, and it treats it exactly as above: with `send_started_at` set, it looks
+before sending. A holder frozen past its lease that wakes up fails its next fence (the epoch moved)
+and sends nothing; its marks are fenced too, except mark_sent, which records a fact. Its heartbeat
+stops at the first failed renewal.
+
+Why a second post cannot happen. A send is made only after a successful fence. A fence succeeds only
+for the latest claim's epoch, so two holders can never both pass it for one claim; a later claim of
+the same row is possible only after next_attempt_at (fence + settle), and then it reads the history
+before sending. So a second send happens only if the first post is not in the history `settle`
+after its fence, which requires Slack to take longer than `settle` to show a post it accepted, or a
+process frozen in the instants between its fence's freshness check and the request leaving it. Both
+are bounded by settings: `settle` (G7BOT_SETTLE_SECONDS) must exceed the client timeout and Slack's
+delay in showing a post; the second window is microseconds wide. What is neither sent nor proved
+absent is held, never guessed.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -11,20 +78,59 @@ from typing import Any, Literal, Protocol
 
 from bot.errors import DeliveryError, LeaseLost
 from bot.schedule.occurrence import Occurrence
+from bot.schedule.poster import HISTORY_TRUNCATED, OutcomeUnknown
 from bot.schedule.store import Delivery, Store
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["posted", "late", "recovered", "failed", "lost-lease"]
+Outcome = Literal["posted", "late", "recovered", "failed", "lost-lease", "unknown", "unchecked", "held"]
 SKIP_REASON = "past the grace period"
+COALESCED_REASON = "coalesced"
 # find_posted looks this far before the scheduled time, for clocks that disagree a little.
 _FIND_MARGIN = dt.timedelta(minutes=1)
-# conversations.history errors that no retry cures: the app lacks channels:history / groups:history.
-_CANNOT_LOOK = frozenset({"missing_scope", "no_permission", "not_allowed_token_type"})
+# conversations.history errors that no retry cures: the app lacks channels:history / groups:history,
+# or the channel has more messages since the post than one search reads.
+_CANNOT_LOOK = frozenset({"missing_scope", "no_permission", "not_allowed_token_type", HISTORY_TRUNCATED})
+
+_REINSTALL = "the bot token no longer works: reinstall the app to the workspace and set SLACK_BOT_TOKEN"
+_FORMAT = "Slack refused the message itself: a bug in g7bot, report it with this line"
+# Slack errors that no retry cures, and what an admin can do about each.
+PERMANENT_ERRORS: Mapping[str, str] = {
+    "not_in_channel": "invite the bot to the channel (/invite @g7bot)",
+    "channel_not_found": "check the channel id in data/schedule.yml; a private channel needs the bot invited",
+    "is_archived": "unarchive the channel, or change it in data/schedule.yml",
+    "restricted_action": "a workspace or channel setting forbids the bot to post there: ask a Slack admin",
+    "restricted_action_read_only_channel": "the channel is read-only for the bot: ask a Slack admin",
+    "restricted_action_thread_only_channel": "the channel only takes thread replies: choose another channel",
+    "restricted_action_non_threadable_channel": "the channel does not take the bot's posts: choose another",
+    "team_access_not_granted": "the bot is not allowed in this channel's workspace: ask a Slack admin",
+    "ekm_access_denied": "the workspace's key management denies access: ask a Slack admin",
+    "msg_too_long": "the message exceeds Slack's limit: shorten the data it shows",
+    "too_many_attachments": _FORMAT,
+    "invalid_blocks": _FORMAT,
+    "invalid_blocks_format": _FORMAT,
+    "invalid_metadata_format": _FORMAT,
+    "invalid_metadata_schema": _FORMAT,
+    "metadata_too_large": _FORMAT,
+    "no_text": _FORMAT,
+    "invalid_arguments": _FORMAT,
+    "missing_scope": "give the app the chat:write scope and reinstall it",
+    "not_authed": _REINSTALL,
+    "invalid_auth": _REINSTALL,
+    "token_revoked": _REINSTALL,
+    "token_expired": _REINSTALL,
+    "account_inactive": _REINSTALL,
+    "no_permission": "the bot token lacks a permission: reinstall the app with the manifest's scopes",
+    "not_allowed_token_type": "SLACK_BOT_TOKEN must be a bot token (xoxb-...)",
+}
 
 
 class PlanLike(Protocol):
-    """What plan() returns: the due occurrences sorted into on time, late (still posted) and skipped."""
+    """What plan() returns: the due occurrences sorted into on time, late (still posted) and skipped.
+
+    `coalesced` (optional, read with getattr): missed occurrences superseded by a later one of the same
+    digest or commitment; they are recorded as skipped, reason "coalesced".
+    """
 
     @property
     def on_time(self) -> Sequence[Occurrence]: ...
@@ -54,22 +160,21 @@ class Posting(Protocol):
 @dataclasses.dataclass(frozen=True)
 class TickReport:
     """What one tick did. `posted` counts every message posted, `late` those of them that were late;
-    `recovered` were found already posted (after a crash or a lost answer) and only recorded."""
+    `recovered` were found already posted (after a crash or a lost answer) and only recorded;
+    `unknown` were sent without knowing whether they landed (looked for later); `held` could not be
+    resolved and wait for a person; `failed` includes Slack's permanent refusals."""
 
     posted: int = 0
     late: int = 0
     skipped: int = 0
     failed: int = 0
     recovered: int = 0
+    unknown: int = 0
+    held: int = 0
 
 
 class Deliverer:
-    """Ties the pure "what is due" functions to the delivery log and the poster.
-
-    The lease must outlast posting one tick's batch: posts to one channel go out at about one a second,
-    plus Slack's retries. A lease that runs out mid-post lets another instance take the row over; it
-    looks in the channel before posting, which narrows but cannot close that window.
-    """
+    """Ties the pure "what is due" functions to the delivery log and the poster (protocol: module docstring)."""
 
     def __init__(
         self,
@@ -81,6 +186,8 @@ class Deliverer:
         plan: Callable[[list[Occurrence], dt.datetime], PlanLike],
         render: Callable[[Occurrence, dt.datetime], Mapping[str, Any]],
         lease: dt.timedelta = dt.timedelta(minutes=2),
+        settle: dt.timedelta = dt.timedelta(seconds=60),
+        max_checks: int = 5,
         lookback: dt.timedelta = dt.timedelta(days=1),
         retry_backoff: dt.timedelta = dt.timedelta(seconds=30),
         retry_max: dt.timedelta = dt.timedelta(minutes=30),
@@ -95,13 +202,20 @@ class Deliverer:
         self.plan = plan
         self.render = render
         self.lease = lease
+        self.settle = settle
+        self.max_checks = max(1, max_checks)
         self.lookback = lookback
         self.retry_backoff = retry_backoff
         self.retry_max = retry_max
         self.retry_batch = retry_batch
         self.claim_batch = max(1, claim_batch)
-        # Only for renewing a lease the moment a post gets its turn; what is due uses the tick's `now`.
+        # For the fence, the heartbeat and unknown outcomes: what is due uses the tick's `now`.
         self.clock = clock
+        # Delivery ids this process is working on: never claimed again by it while it does. Every claim
+        # and its registration here happen under _claiming, so claim_retries (which may take our own
+        # rows) never sees a row we claimed but have not registered yet.
+        self._inflight: set[int] = set()
+        self._claiming = asyncio.Lock()
 
     async def tick(self, now: dt.datetime, *, lookback: dt.timedelta | None = None) -> TickReport:
         """Post what fell due in (now - lookback, now] and is not in the log yet, and retry what failed."""
@@ -113,7 +227,9 @@ class Deliverer:
                 due.setdefault(occ.identity, occ)
         planned = self.plan(list(due.values()), now)
 
-        skipped = await asyncio.to_thread(self._record_skipped, planned.skipped, now)
+        skipped = await asyncio.to_thread(self._record_skipped, planned.skipped, now, SKIP_REASON)
+        coalesced: Sequence[Occurrence] = getattr(planned, "coalesced", ())
+        skipped += await asyncio.to_thread(self._record_skipped, coalesced, now, COALESCED_REASON)
         wanted = [(occ, False) for occ in planned.on_time] + [(occ, True) for occ in planned.late]
         wanted.sort(key=lambda w: (w[0].at, w[0].kind, w[0].key))
 
@@ -126,16 +242,24 @@ class Deliverer:
             for d in batch:
                 if d.id not in seen:
                     seen.add(d.id)
+                    self._inflight.add(d.id)
                     tasks.append(asyncio.create_task(self._deliver(d, now)))
 
         try:
             for first in range(0, len(wanted), self.claim_batch):
                 batch = wanted[first : first + self.claim_batch]
-                launch(await asyncio.to_thread(self._claim_all, batch, now))
-            retries = await asyncio.to_thread(
-                self.store.claim_retries, now=now, owner=self.owner, lease=self.lease, limit=self.retry_batch
-            )
-            launch(sorted(retries, key=lambda d: (d.scheduled_at, d.kind, d.key, d.id)))
+                async with self._claiming:
+                    launch(await asyncio.to_thread(self._claim_all, batch, now))
+            async with self._claiming:
+                retries = await asyncio.to_thread(
+                    self.store.claim_retries,
+                    now=now,
+                    owner=self.owner,
+                    lease=self.lease,
+                    limit=self.retry_batch,
+                    exclude=frozenset(self._inflight),
+                )
+                launch(sorted(retries, key=lambda d: (d.scheduled_at, d.kind, d.key, d.id)))
         except Exception:
             # What was claimed is being posted: let it finish and be recorded, then report the error.
             await asyncio.gather(*tasks)
@@ -145,13 +269,7 @@ class Deliverer:
                 task.cancel()
             raise
         outcomes = await asyncio.gather(*tasks)
-        report = TickReport(
-            posted=sum(o in {"posted", "late"} for o in outcomes),
-            late=outcomes.count("late"),
-            skipped=skipped,
-            failed=outcomes.count("failed"),
-            recovered=outcomes.count("recovered"),
-        )
+        report = _report(outcomes, skipped=skipped)
         if tasks or skipped:
             logger.info("tick %s by %s: %s", now.isoformat(), self.owner, report)
         return report
@@ -160,33 +278,32 @@ class Deliverer:
         """An admin's "digest now": post `occ` as due at `now` (to the second), at most once."""
         at = now.astimezone(dt.UTC).replace(microsecond=0)
         occ = occ.model_copy(update={"at": at})
-        delivery = await asyncio.to_thread(
-            self.store.claim, occ, now=now, owner=self.owner, lease=self.lease, late=False
-        )
-        if delivery is None:
-            logger.info("post_now %s %s for %s at %s: already claimed", occ.kind, occ.key, occ.channel, at)
-            return TickReport()
-        outcome = await self._deliver(delivery, now)
-        return TickReport(
-            posted=int(outcome in {"posted", "late"}),
-            late=int(outcome == "late"),
-            failed=int(outcome == "failed"),
-            recovered=int(outcome == "recovered"),
-        )
+        async with self._claiming:
+            delivery = await asyncio.to_thread(
+                self.store.claim, occ, now=now, owner=self.owner, lease=self.lease, late=False
+            )
+            if delivery is None:
+                logger.info("post_now %s %s for %s at %s: already claimed", occ.kind, occ.key, occ.channel, at)
+                return TickReport()
+            self._inflight.add(delivery.id)
+        return _report([await self._deliver(delivery, now)], skipped=0)
 
     # ---- steps -------------------------------------------------------------------------------
-    def _record_skipped(self, skipped: Sequence[Occurrence], now: dt.datetime) -> int:
+    def _record_skipped(self, skipped: Sequence[Occurrence], now: dt.datetime, reason: str) -> int:
         count = 0
         for occ in skipped:
-            if self.store.record_skipped(occ, now=now, reason=SKIP_REASON):
+            if self.store.record_skipped(occ, now=now, reason=reason):
                 count += 1
-                logger.warning(
+                # Coalesced ones are the plan working as meant; past-grace ones are worth a warning.
+                level = logging.INFO if reason == COALESCED_REASON else logging.WARNING
+                logger.log(
+                    level,
                     "skipped %s %s for %s due at %s: %s (now %s)",
                     occ.kind,
                     occ.key,
                     occ.channel,
                     occ.at.isoformat(),
-                    SKIP_REASON,
+                    reason,
                     now.isoformat(),
                 )
         return count
@@ -200,28 +317,80 @@ class Deliverer:
         return claimed
 
     async def _deliver(self, delivery: Delivery, now: dt.datetime) -> Outcome:
-        """Post one claimed delivery and record the outcome; never raises."""
+        """Resolve, post and record one claimed delivery (registered in _inflight), renewing its lease; never raises."""
+        heartbeat = asyncio.create_task(self._heartbeat(delivery))
         try:
-            if delivery.reclaimed or delivery.attempts > 0:
-                # An earlier attempt may have reached Slack before the log heard of it.
-                found = await self._find_posted(delivery)
-                if found is not None:
-                    await asyncio.to_thread(self.store.mark_sent, delivery.id, ts=found, now=now, owner=self.owner)
-                    logger.info("delivery %s %s: already posted as %s, recorded", delivery.id, delivery.key, found)
-                    return "recovered"
+            return await self._deliver_claimed(delivery, now)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            self._inflight.discard(delivery.id)
+
+    async def _heartbeat(self, delivery: Delivery) -> None:
+        """Renew the lease every third of it while the delivery is worked on; stop once it is not ours."""
+        interval = max(0.05, self.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                ours = await asyncio.to_thread(
+                    self.store.renew,
+                    delivery.id,
+                    owner=self.owner,
+                    now=self.clock(),
+                    lease=self.lease,
+                    epoch=delivery.lease_epoch,
+                )
+            except Exception as exc:
+                # The fence, not the lease, decides who sends: a missed renewal only lets others claim sooner.
+                logger.warning("delivery %s: lease not renewed (%s)", delivery.id, type(exc).__name__)
+                continue
+            if not ours:
+                return
+
+    async def _deliver_claimed(self, delivery: Delivery, now: dt.datetime) -> Outcome:
+        try:
+            if delivery.outcome_unknown:
+                resolved = await self._resolve(delivery, now)
+                if resolved is not None:
+                    return resolved
             message = self.render(delivery.to_occurrence(), now)
 
-            async def still_ours() -> bool:
-                # Pacing may have kept this post waiting past the lease taken at the tick's start.
+            async def fence() -> bool:
                 return await asyncio.to_thread(
-                    self.store.renew, delivery.id, owner=self.owner, now=self.clock(), lease=self.lease
+                    self.store.begin_send,
+                    delivery.id,
+                    owner=self.owner,
+                    epoch=delivery.lease_epoch,
+                    now=self.clock(),
+                    lease=self.lease,
+                    settle=self.settle,
                 )
 
-            ts = await self.poster.post(delivery.channel, message, metadata=_metadata(delivery), before_send=still_ours)
+            ts = await self.poster.post(delivery.channel, message, metadata=_metadata(delivery), before_send=fence)
         except LeaseLost as exc:
             logger.warning("delivery %s %s: %s", delivery.id, delivery.key, exc)
             return "lost-lease"
+        except OutcomeUnknown as exc:
+            logger.warning(
+                "delivery %s %s to %s: %s; not sent again before Slack's history is read",
+                delivery.id,
+                delivery.key,
+                delivery.channel,
+                exc,
+            )
+            await self._record(
+                self.store.mark_unknown,
+                delivery,
+                error=f"unknown outcome: {exc}",
+                now=now,
+                check_at=self.clock() + self.settle,
+            )
+            return "unknown"
         except DeliveryError as exc:
+            error = getattr(exc, "error", None)
+            if isinstance(error, str) and error in PERMANENT_ERRORS:
+                return await self._give_up(delivery, now, error, str(exc))
             logger.warning("delivery %s %s to %s failed: %s", delivery.id, delivery.key, delivery.channel, exc)
             await self._fail(delivery, now, exc)
             return "failed"
@@ -232,36 +401,77 @@ class Deliverer:
         try:
             await asyncio.to_thread(self.store.mark_sent, delivery.id, ts=ts, now=now, owner=self.owner)
         except Exception:
-            # The post carries its delivery id: once the lease runs out, a retry finds it, not reposts.
+            # The fence left send_started_at set: whoever claims it next finds the post, not reposts it.
             logger.exception("delivery %s posted as %s but not recorded", delivery.id, ts)
         return "late" if delivery.late else "posted"
 
-    async def _find_posted(self, delivery: Delivery) -> str | None:
+    async def _resolve(self, delivery: Delivery, now: dt.datetime) -> Outcome | None:
+        """An earlier send may have landed: look in the channel. None when it surely did not (send again)."""
         since = delivery.scheduled_at - _FIND_MARGIN
         try:
-            return await self.poster.find_posted(delivery.channel, delivery.id, since=since)
+            found = await self.poster.find_posted(delivery.channel, delivery.id, since=since)
         except DeliveryError as exc:
-            if getattr(exc, "error", None) not in _CANNOT_LOOK:
-                raise
-            # Waiting would not help: posting risks a rare double, not posting loses it for good.
-            logger.error(
-                "delivery %s: cannot look in %s for an earlier post (%s); posting without checking",
+            error = getattr(exc, "error", None)
+            if error in _CANNOT_LOOK or delivery.checks + 1 >= self.max_checks:
+                return await self._hold(delivery, now, f"{exc} (after {delivery.checks + 1} look(s))")
+            retry_at = now + self.backoff(delivery.checks, retry_after=getattr(exc, "retry_after", None))
+            logger.warning(
+                "delivery %s: could not look in %s for an earlier post (%s); looking again at %s",
                 delivery.id,
                 delivery.channel,
                 exc,
+                retry_at.isoformat(),
+            )
+            await self._record(
+                self.store.mark_check_failed, delivery, error=f"history check: {exc}", now=now, retry_at=retry_at
+            )
+            return "unchecked"
+        if found is None:
+            logger.info(
+                "delivery %s %s: not in %s's history; sending it again", delivery.id, delivery.key, delivery.channel
             )
             return None
+        await asyncio.to_thread(self.store.mark_sent, delivery.id, ts=found, now=now, owner=self.owner)
+        logger.info("delivery %s %s: already posted as %s, recorded", delivery.id, delivery.key, found)
+        return "recovered"
+
+    async def _hold(self, delivery: Delivery, now: dt.datetime, reason: str) -> Outcome:
+        logger.error(
+            "delivery %s %s to %s held: it may have been posted and Slack's history cannot tell (%s); "
+            "look in the channel, it is not sent again",
+            delivery.id,
+            delivery.key,
+            delivery.channel,
+            reason,
+        )
+        await self._record(self.store.finish, delivery, status="held", reason=reason, now=now)
+        return "held"
+
+    async def _give_up(self, delivery: Delivery, now: dt.datetime, error: str, detail: str) -> Outcome:
+        hint = PERMANENT_ERRORS[error]
+        logger.error(
+            "delivery %s %s to %s failed for good (%s), not retried; to fix: %s",
+            delivery.id,
+            delivery.key,
+            delivery.channel,
+            error,
+            hint,
+        )
+        await self._record(self.store.finish, delivery, status="failed", reason=f"{error}: {hint}", now=now)
+        return "failed"
 
     async def _fail(self, delivery: Delivery, now: dt.datetime, exc: BaseException) -> None:
         retry_at = now + self.backoff(delivery.attempts, retry_after=getattr(exc, "retry_after", None))
-        error = f"{type(exc).__name__}: {exc}"
+        await self._record(
+            self.store.mark_failed, delivery, error=f"{type(exc).__name__}: {exc}", now=now, retry_at=retry_at
+        )
+
+    async def _record(self, mark: Callable[..., bool], delivery: Delivery, **values: Any) -> None:
+        """One fenced mark of the outcome; a database error leaves the row ours, resumed on the next tick."""
         try:
-            await asyncio.to_thread(
-                self.store.mark_failed, delivery.id, error=error, now=now, retry_at=retry_at, owner=self.owner
-            )
+            await asyncio.to_thread(mark, delivery.id, owner=self.owner, epoch=delivery.lease_epoch, **values)
         except Exception:
-            # The row stays pending under our lease; claim_retries takes it again when the lease ends.
-            logger.exception("delivery %s: could not record the failure", delivery.id)
+            logger.exception("delivery %s: could not record the outcome", delivery.id)
 
     def backoff(self, attempts: int, *, retry_after: float | None = None) -> dt.timedelta:
         """The wait before attempt `attempts + 1`: 30 s doubling up to 30 min, at least what Slack asked."""
@@ -269,6 +479,18 @@ class Deliverer:
         if retry_after is not None:
             delay = max(delay, dt.timedelta(seconds=retry_after))
         return delay
+
+
+def _report(outcomes: Sequence[Outcome], *, skipped: int) -> TickReport:
+    return TickReport(
+        posted=sum(o in {"posted", "late"} for o in outcomes),
+        late=outcomes.count("late"),
+        skipped=skipped,
+        failed=outcomes.count("failed"),
+        recovered=outcomes.count("recovered"),
+        unknown=outcomes.count("unknown"),
+        held=outcomes.count("held"),
+    )
 
 
 def _metadata(delivery: Delivery) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -15,11 +16,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DeliveryError, LeaseLost
 from bot.schedule.pacing import ChannelPacer
-from bot.schedule.slack_client import RateLimitRetryHandler, _maybe_delivered
+from bot.schedule.slack_client import _maybe_delivered
 
 logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "g7bot_delivery"
+# The error of a history search that stopped at its page bound before reaching `since`: it proves nothing.
+HISTORY_TRUNCATED = "history_truncated"
+# Slack documents both as "some aspect of the operation may have succeeded": the post may be there.
+MAYBE_DONE_ERRORS = frozenset({"fatal_error", "internal_error"})
 _HISTORY_PAGE = 200
 
 
@@ -30,6 +35,10 @@ class SlackDeliveryError(DeliveryError):
         super().__init__(message)
         self.error = error
         self.retry_after = retry_after
+
+
+class OutcomeUnknown(SlackDeliveryError):
+    """chat.postMessage may or may not have been posted (timeout, dropped answer, 5xx): look before resending."""
 
 
 class Poster:
@@ -44,20 +53,25 @@ class Poster:
         client: AsyncWebClient,
         *,
         pacer: ChannelPacer | None = None,
-        settle: float = 3.0,
+        settle: float | None = None,
         history_pages: int = 10,
-        wall_clock: Callable[[], float] = time.time,
+        rate_limit_retries: int = 2,
+        max_retry_after: float = 30.0,
+        fence_max_age: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
         self.client = client
         self.pacer = pacer or ChannelPacer()
-        # The client's rate-limit retries of chat.postMessage go through the pacer (see RateLimitRetryHandler).
-        for handler in getattr(client, "retry_handlers", None) or []:
-            if isinstance(handler, RateLimitRetryHandler) and handler.on_rate_limited is None:
-                handler.on_rate_limited = self.pacer.rate_limited
-        # After a post timed out: how long to let Slack finish it before looking for it.
+        # Unused: how long to let Slack show a post before looking for it is the deliverer's `settle` now.
         self.settle = settle
         self.history_pages = history_pages
-        self.wall_clock = wall_clock
+        # A 429 on chat.postMessage is retried here (not in the client) up to this many times, when Slack
+        # asks for at most `max_retry_after` seconds; longer waits are the deliverer's (retry later).
+        self.rate_limit_retries = rate_limit_retries
+        self.max_retry_after = max_retry_after
+        # A send must follow its fence check within this many seconds, or it is not made (see post()).
+        self.fence_max_age = fence_max_age
+        self.monotonic = monotonic
 
     @property
     def semaphore(self) -> asyncio.Semaphore:
@@ -73,40 +87,50 @@ class Poster:
     ) -> str:
         """Post `message` (text, blocks, ...) with `metadata` as the event payload; returns its ts.
 
-        `before_send` runs once this post has its turn (pacing can take a while): if it answers
-        False, nothing is sent and LeaseLost is raised.
+        `before_send` is the delivery's fence: it runs right before every send (the first, and each
+        retry after a 429), once this post has its turn. If it answers False, or the send could not
+        follow it within `fence_max_age` seconds, nothing is sent and LeaseLost is raised.
+
+        Raises OutcomeUnknown when the post may have landed (a timeout, a dropped connection after the
+        request went out, a 5xx), and another DeliveryError when it surely did not.
         """
         payload = {"event_type": EVENT_TYPE, "event_payload": dict(metadata)}
-        delivery_id = metadata.get("delivery_id")
-        started = self.wall_clock()
         async with self.pacer.slot(channel):
-            if before_send is not None and not await before_send():
-                raise LeaseLost(f"chat.postMessage to {channel}: no longer ours to send")
-            try:
-                return await self._post_once(channel, message, payload)
-            except (TimeoutError, ClientError) as exc:
-                if not _maybe_delivered(exc) or delivery_id is None:
-                    raise _delivery_error("chat.postMessage", channel, exc) from exc
-                first = exc
-            # The answer was lost, not necessarily the post: look before posting again.
-            logger.warning("chat.postMessage to %s: %s; checking whether it was posted", channel, type(first).__name__)
-            await asyncio.sleep(self.settle)
-            since = dt.datetime.fromtimestamp(started - 60, dt.UTC)
-            found = await self._find_posted(channel, delivery_id, since=since)
-            if found is not None:
-                return found
-            try:
-                return await self._post_once(channel, message, payload)
-            except (TimeoutError, ClientError) as exc:
-                raise _delivery_error("chat.postMessage", channel, exc) from exc
+            for retry in range(self.rate_limit_retries + 1):
+                checked = self.monotonic()
+                if before_send is not None and not await before_send():
+                    raise LeaseLost(f"chat.postMessage to {channel}: no longer ours to send")
+                if self.monotonic() - checked > self.fence_max_age:
+                    # Frozen or starved between the check and the send: the check may be stale by now.
+                    raise LeaseLost(f"chat.postMessage to {channel}: too long since the fence was checked")
+                try:
+                    return await self._post_once(channel, message, payload)
+                except SlackDeliveryError as exc:
+                    wait = exc.retry_after
+                    if exc.error != "ratelimited" or wait is None or wait > self.max_retry_after:
+                        raise
+                    if retry == self.rate_limit_retries:
+                        raise
+                # Rejected, so surely not posted: wait our turn again, then go back through the fence.
+                await self.pacer.rate_limited(wait + random.uniform(0, 0.25))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _post_once(self, channel: str, message: Mapping[str, Any], payload: dict[str, Any]) -> str:
         try:
             response = await self.client.chat_postMessage(channel=channel, metadata=payload, **message)
         except SlackApiError as exc:
-            if exc.response is not None and exc.response.status_code == 429:
+            status = exc.response.status_code if exc.response is not None else None
+            if status == 429:
                 self.pacer.note_rate_limited()
-            raise _delivery_error("chat.postMessage", channel, exc) from exc
+            error = _delivery_error("chat.postMessage", channel, exc)
+            if (status is not None and status >= 500) or error.error in MAYBE_DONE_ERRORS:
+                raise OutcomeUnknown(str(error), error=error.error) from exc
+            raise error from exc
+        except (TimeoutError, ClientError) as exc:
+            error = _delivery_error("chat.postMessage", channel, exc)
+            if _maybe_delivered(exc):
+                raise OutcomeUnknown(str(error), error=type(exc).__name__) from exc
+            raise error from exc
         except SlackClientError as exc:
             raise DeliveryError(f"chat.postMessage to {channel}: {exc}") from exc
         self.pacer.posted()
@@ -121,7 +145,10 @@ class Poster:
                 raise _delivery_error("chat.update", channel, exc) from exc
 
     async def find_posted(self, channel: str, delivery_id: object, *, since: dt.datetime) -> str | None:
-        """The ts of the message in `channel` (posted at or after `since`) that carries `delivery_id`."""
+        """The ts of the message in `channel` (posted at or after `since`) that carries `delivery_id`.
+
+        None only when every message since `since` was read; a DeliveryError when that could not be done.
+        """
         async with self.semaphore:
             return await self._find_posted(channel, delivery_id, since=since)
 
@@ -146,13 +173,11 @@ class Poster:
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not response.get("has_more") or not cursor:
                 return None
-        logger.warning(
-            "conversations.history of %s: gave up after %s pages looking for delivery %s",
-            channel,
-            self.history_pages,
-            wanted,
+        # Not found in the pages read is not "not posted": the rest of the window was never read.
+        raise SlackDeliveryError(
+            f"conversations.history of {channel}: {self.history_pages} pages read, delivery {wanted} not among them",
+            error=HISTORY_TRUNCATED,
         )
-        return None
 
 
 def _delivery_id_of(message: Mapping[str, Any]) -> str | None:

@@ -37,11 +37,20 @@ def _retry_after(response: HttpResponse) -> float | None:
     return None
 
 
+POST_METHOD = "chat.postMessage"
+
+
+def _is_post(request: HttpRequest) -> bool:
+    return request.url.endswith(POST_METHOD)
+
+
 class RateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
-    """Retry a 429 after Slack's Retry-After; give up (and let the deliverer retry later) past `max_wait`.
+    """Retry a 429 after Slack's Retry-After; give up (and let the caller retry later) past `max_wait`.
 
     slack_sdk's own handler reads the header with int(), which fails on "1.0", and sleeps whatever
-    Slack asks, which could outlive the delivery's lease.
+    Slack asks, which could outlive the delivery's lease. chat.postMessage is never retried here:
+    Poster.post retries it itself, through its pacer and after checking again that the post is still
+    its own to send (the delivery's fence), which a retry inside the client could not do.
     """
 
     def __init__(
@@ -55,8 +64,7 @@ class RateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait = max_wait
         self.jitter = jitter
-        # Waits (instead of asyncio.sleep) before a rate-limited chat.postMessage is sent again; Poster sets
-        # it to its pacer's rate_limited, so the retry slows the workspace pacing and waits its turn in it.
+        # Waits instead of asyncio.sleep before a retry (of a method other than chat.postMessage).
         self.on_rate_limited = on_rate_limited
 
     async def _can_retry_async(
@@ -67,7 +75,7 @@ class RateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        if response is None or response.status_code != 429:
+        if response is None or response.status_code != 429 or _is_post(request):
             return False
         wait = _retry_after(response)
         return wait is None or wait <= self.max_wait
@@ -83,7 +91,7 @@ class RateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         state.next_attempt_requested = True
         wait = _retry_after(response) if response is not None else None
         delay = (1.0 if wait is None else wait) + random.uniform(0, self.jitter)
-        if self.on_rate_limited is not None and request.url.endswith("chat.postMessage"):
+        if self.on_rate_limited is not None:
             await self.on_rate_limited(delay)
         else:
             await asyncio.sleep(delay)
@@ -91,7 +99,11 @@ class RateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
 
 
 class ServerErrorRetryHandler(AsyncServerErrorRetryHandler):
-    """slack_sdk's handler retries 500 and 503 only; gateways answer 502 and 504 as well."""
+    """Retry 500, 502, 503 and 504 (slack_sdk's handler: 500 and 503 only), except for chat.postMessage.
+
+    Slack documents that a 5xx may come after part of the work was done: a chat.postMessage answered
+    5xx may have been posted, so it is an unknown outcome for the deliverer, never a blind retry.
+    """
 
     async def _can_retry_async(
         self,
@@ -101,7 +113,7 @@ class ServerErrorRetryHandler(AsyncServerErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return response is not None and response.status_code in {500, 502, 503, 504}
+        return response is not None and response.status_code in {500, 502, 503, 504} and not _is_post(request)
 
 
 class ProportionalJitter(Jitter):
@@ -141,7 +153,7 @@ class ConnectionRetryHandler(AsyncConnectionErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        if error is not None and _maybe_delivered(error) and request.url.endswith("chat.postMessage"):
+        if error is not None and _maybe_delivered(error) and _is_post(request):
             return False
         return bool(await super()._can_retry_async(state=state, request=request, response=response, error=error))
 

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -316,9 +316,13 @@ class Store:
     def claim(
         self, occ: Occurrence, *, now: dt.datetime, owner: str, lease: dt.timedelta, late: bool
     ) -> Delivery | None:
-        """Lease `occ` to `owner`; None when another owner holds it or it is already sent or skipped."""
+        """Lease `occ` to `owner`; None when another owner holds it or it is already sent, skipped or final.
+
+        Every claim, first or takeover, adds one to the row's lease_epoch: the fencing token the holder
+        shows at every later step (begin_send, the marks).
+        """
         values = _new_row(occ, now=now, status="pending", late=late)
-        values.update(lease_owner=owner, lease_until=now + lease)
+        values.update(lease_owner=owner, lease_until=now + lease, lease_epoch=1)
         stmt = (
             self._insert()
             .values(**values)
@@ -336,22 +340,32 @@ class Store:
                     deliveries.c.key == occ.key,
                     deliveries.c.channel == occ.channel,
                     deliveries.c.scheduled_at == occ.at,
-                    _claimable(now),
+                    _claimable(now, owner),
                 )
-                .values(lease_owner=owner, lease_until=now + lease, late=deliveries.c.late | late)
+                .values(**_lease(owner, now, lease), late=deliveries.c.late | late)
                 .returning(*deliveries.c)
             )
             row = conn.execute(takeover).first()
         return _delivery(row, reclaimed=True) if row is not None else None
 
-    def claim_retries(self, *, now: dt.datetime, owner: str, lease: dt.timedelta, limit: int) -> list[Delivery]:
-        """Take pending rows whose lease expired and whose retry time has come (crashes and failures)."""
-        candidates = (
-            select(deliveries.c.id)
-            .where(_claimable(now))
-            .order_by(deliveries.c.scheduled_at, deliveries.c.id)
-            .limit(limit)
-        )
+    def claim_retries(
+        self,
+        *,
+        now: dt.datetime,
+        owner: str,
+        lease: dt.timedelta,
+        limit: int,
+        exclude: Collection[int] = (),
+    ) -> list[Delivery]:
+        """Take pending rows whose retry time has come and whose lease expired or is `owner`'s own.
+
+        `owner`'s own rows come back at once (after a database error, say), except those in `exclude`:
+        the ones this process is still working on.
+        """
+        candidates = select(deliveries.c.id).where(_claimable(now, owner))
+        if exclude:
+            candidates = candidates.where(deliveries.c.id.not_in(list(exclude)))
+        candidates = candidates.order_by(deliveries.c.scheduled_at, deliveries.c.id).limit(limit)
         with self._tx() as conn:
             ids = list(conn.execute(candidates).scalars())
         claimed: list[Delivery] = []
@@ -359,8 +373,8 @@ class Store:
             # Another instance may take any of these between the select and here: the WHERE decides.
             stmt = (
                 update(deliveries)
-                .where(deliveries.c.id == delivery_id, _claimable(now))
-                .values(lease_owner=owner, lease_until=now + lease)
+                .where(deliveries.c.id == delivery_id, _claimable(now, owner))
+                .values(**_lease(owner, now, lease))
                 .returning(*deliveries.c)
             )
             with self._tx() as conn:
@@ -369,9 +383,49 @@ class Store:
                 claimed.append(_delivery(row, reclaimed=True))
         return claimed
 
+    # ---- the fence ---------------------------------------------------------------------------
+    def _held_by(self, delivery_id: int, owner: str, epoch: int | None) -> Any:
+        """The row is pending and still leased to `owner` under `epoch` (no takeover since)."""
+        clauses = [deliveries.c.id == delivery_id, deliveries.c.status == "pending", deliveries.c.lease_owner == owner]
+        if epoch is not None:
+            clauses.append(deliveries.c.lease_epoch == epoch)
+        return and_(*clauses)
+
+    def begin_send(
+        self,
+        delivery_id: int,
+        *,
+        owner: str,
+        epoch: int,
+        now: dt.datetime,
+        lease: dt.timedelta,
+        settle: dt.timedelta,
+    ) -> bool:
+        """Right before a send: True when the row is still `owner`'s under `epoch`, recording that a send began.
+
+        In one statement: renews the lease from `now`, sets send_started_at (from now on the post may be
+        in Slack) and next_attempt_at = now + settle (nobody, this owner included, acts on the row
+        again before Slack has had `settle` to show the post in its history).
+        """
+        stmt = (
+            update(deliveries)
+            .where(self._held_by(delivery_id, owner, epoch))
+            .values(lease_until=now + lease, send_started_at=now, next_attempt_at=now + settle)
+        )
+        with self._tx() as conn:
+            return bool(conn.execute(stmt).rowcount == 1)
+
+    def renew(
+        self, delivery_id: int, *, owner: str, now: dt.datetime, lease: dt.timedelta, epoch: int | None = None
+    ) -> bool:
+        """Extend `owner`'s lease from `now` (while it waits); False when the row is no longer ours."""
+        stmt = update(deliveries).where(self._held_by(delivery_id, owner, epoch)).values(lease_until=now + lease)
+        with self._tx() as conn:
+            return bool(conn.execute(stmt).rowcount == 1)
+
     # ---- outcomes ----------------------------------------------------------------------------
     def mark_sent(self, delivery_id: int, *, ts: str, now: dt.datetime, owner: str) -> bool:
-        """Record the post. A post is a fact: it is recorded even if our lease was lost meanwhile."""
+        """Record the post. A post is a fact: it is recorded even if our lease was lost or the row held."""
         values = {
             "status": "sent",
             "message_ts": ts,
@@ -380,55 +434,125 @@ class Store:
             "lease_until": None,
             "next_attempt_at": None,
         }
-        pending = and_(deliveries.c.id == delivery_id, deliveries.c.status == "pending")
+        open_ = and_(deliveries.c.id == delivery_id, deliveries.c.status.in_(["pending", "held"]))
         with self._tx() as conn:
             ours = conn.execute(
-                update(deliveries).where(pending, deliveries.c.lease_owner == owner).values(**values)
+                update(deliveries).where(open_, deliveries.c.lease_owner == owner).values(**values)
             ).rowcount
             if ours == 1:
                 return True
-            taken = conn.execute(update(deliveries).where(pending).values(**values)).rowcount
+            taken = conn.execute(update(deliveries).where(open_).values(**values)).rowcount
         if taken == 1:
             logger.warning("delivery %s: lease lost before it was marked sent (ts %s)", delivery_id, ts)
             return True
         logger.error("delivery %s: posted as %s but the log already had it as done", delivery_id, ts)
         return False
 
-    def renew(self, delivery_id: int, *, owner: str, now: dt.datetime, lease: dt.timedelta) -> bool:
-        """Extend `owner`'s lease from `now`, just before posting; False when the row is no longer ours."""
+    def mark_failed(
+        self,
+        delivery_id: int,
+        *,
+        error: str,
+        now: dt.datetime,
+        retry_at: dt.datetime,
+        owner: str,
+        epoch: int | None = None,
+    ) -> bool:
+        """Slack said no (nothing was posted): count the attempt, release the lease, retry at `retry_at`."""
         stmt = (
             update(deliveries)
-            .where(
-                deliveries.c.id == delivery_id,
-                deliveries.c.status == "pending",
-                deliveries.c.lease_owner == owner,
-            )
-            .values(lease_until=now + lease)
-        )
-        with self._tx() as conn:
-            return bool(conn.execute(stmt).rowcount == 1)
-
-    def mark_failed(self, delivery_id: int, *, error: str, now: dt.datetime, retry_at: dt.datetime, owner: str) -> bool:
-        """Count the attempt, release the lease and keep the row pending until `retry_at`."""
-        stmt = (
-            update(deliveries)
-            .where(
-                deliveries.c.id == delivery_id,
-                deliveries.c.status == "pending",
-                deliveries.c.lease_owner == owner,
-            )
+            .where(self._held_by(delivery_id, owner, epoch))
             .values(
                 attempts=deliveries.c.attempts + 1,
+                lease_owner=None,
+                lease_until=None,
+                next_attempt_at=retry_at,
+                send_started_at=None,
+                last_error=error[:_ERROR_MAX],
+            )
+        )
+        return self._mark(stmt, delivery_id, owner, "failure")
+
+    def mark_unknown(
+        self,
+        delivery_id: int,
+        *,
+        error: str,
+        now: dt.datetime,
+        check_at: dt.datetime,
+        owner: str,
+        epoch: int | None = None,
+    ) -> bool:
+        """The send's outcome is unknown (timeout, dropped answer, 5xx): release it, to be looked for at `check_at`.
+
+        send_started_at stays set, so whoever takes it next looks in Slack's history before any resend.
+        """
+        stmt = (
+            update(deliveries)
+            .where(self._held_by(delivery_id, owner, epoch), deliveries.c.send_started_at.is_not(None))
+            .values(
+                attempts=deliveries.c.attempts + 1,
+                lease_owner=None,
+                lease_until=None,
+                next_attempt_at=check_at,
+                last_error=error[:_ERROR_MAX],
+            )
+        )
+        return self._mark(stmt, delivery_id, owner, "unknown outcome")
+
+    def mark_check_failed(
+        self,
+        delivery_id: int,
+        *,
+        error: str,
+        now: dt.datetime,
+        retry_at: dt.datetime,
+        owner: str,
+        epoch: int | None = None,
+    ) -> bool:
+        """A history check of an unknown outcome could not be made: count it, look again at `retry_at`."""
+        stmt = (
+            update(deliveries)
+            .where(self._held_by(delivery_id, owner, epoch))
+            .values(
+                checks=deliveries.c.checks + 1,
                 lease_owner=None,
                 lease_until=None,
                 next_attempt_at=retry_at,
                 last_error=error[:_ERROR_MAX],
             )
         )
+        return self._mark(stmt, delivery_id, owner, "failed check")
+
+    def finish(
+        self,
+        delivery_id: int,
+        *,
+        status: Literal["failed", "held"],
+        reason: str,
+        now: dt.datetime,
+        owner: str,
+        epoch: int | None = None,
+    ) -> bool:
+        """End the row as `failed` (Slack refused it for good) or `held` (an outcome nobody can tell)."""
+        stmt = (
+            update(deliveries)
+            .where(self._held_by(delivery_id, owner, epoch))
+            .values(
+                status=status,
+                lease_owner=None,
+                lease_until=None,
+                next_attempt_at=None,
+                last_error=reason[:_ERROR_MAX],
+            )
+        )
+        return self._mark(stmt, delivery_id, owner, status)
+
+    def _mark(self, stmt: Any, delivery_id: int, owner: str, what: str) -> bool:
         with self._tx() as conn:
-            done = conn.execute(stmt).rowcount == 1
+            done = bool(conn.execute(stmt).rowcount == 1)
         if not done:
-            logger.warning("delivery %s: failure not recorded, the lease is no longer %s's", delivery_id, owner)
+            logger.warning("delivery %s: %s not recorded, the lease is no longer %s's", delivery_id, what, owner)
         return done
 
     def record_skipped(self, occ: Occurrence, *, now: dt.datetime, reason: str) -> bool:
@@ -443,6 +567,22 @@ class Store:
         )
         with self._tx() as conn:
             return conn.execute(stmt).first() is not None
+
+    def problems(self, *, limit: int) -> list[Delivery]:
+        """What admins should see: failed and held rows, and pending ones that failed at least once."""
+        stmt = (
+            select(deliveries)
+            .where(
+                or_(
+                    deliveries.c.status.in_(["failed", "held"]),
+                    and_(deliveries.c.status == "pending", deliveries.c.attempts + deliveries.c.checks > 0),
+                )
+            )
+            .order_by(deliveries.c.scheduled_at.desc(), deliveries.c.id.desc())
+            .limit(limit)
+        )
+        with self._tx() as conn:
+            return [_delivery(row) for row in conn.execute(stmt)]
 
     # ---- reading -----------------------------------------------------------------------------
     def known(self, since: dt.datetime) -> set[Identity]:
@@ -541,13 +681,23 @@ class Store:
             return conn.execute(stmt.returning(commitment_states.c.commitment_id)).first() is not None
 
 
-def _claimable(now: dt.datetime) -> Any:
-    """Pending, nobody's live lease, and its retry time (if any) has come."""
+def _claimable(now: dt.datetime, owner: str) -> Any:
+    """Pending, its retry time (if any) has come, and nobody else's live lease is on it."""
     return and_(
         deliveries.c.status == "pending",
-        or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
+        or_(
+            deliveries.c.lease_until.is_(None),
+            deliveries.c.lease_until < now,
+            # Our own claims come back at once (after a database error, say): only others wait the lease out.
+            deliveries.c.lease_owner == owner,
+        ),
         or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now),
     )
+
+
+def _lease(owner: str, now: dt.datetime, lease: dt.timedelta) -> dict[str, Any]:
+    """The values of a (re)claim: a new lease and a new epoch, which fences off every earlier holder."""
+    return {"lease_owner": owner, "lease_until": now + lease, "lease_epoch": deliveries.c.lease_epoch + 1}
 
 
 def _new_row(occ: Occurrence, *, now: dt.datetime, status: DeliveryStatus, late: bool) -> dict[str, Any]:

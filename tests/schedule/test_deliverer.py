@@ -25,6 +25,7 @@ from tests.slack_standin import Fault, SlackStandIn
 
 NOW = dt.datetime(2025, 1, 6, 0, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(minutes=2)
+SETTLE = dt.timedelta(seconds=60)
 
 
 def minutes(n: float) -> dt.timedelta:
@@ -129,20 +130,22 @@ def test_late_ones_are_posted_and_too_old_ones_skipped_with_a_warning(
 
 
 def test_a_failed_post_stays_pending_and_is_retried_after_the_backoff(store: Store, slack: SlackStandIn) -> None:
-    outage = Fault("chat.postMessage", status=500, times=10)
+    # Rejected (429), so surely not posted: retried after a backoff, with no need to look in the channel.
+    outage = Fault("chat.postMessage", status=429, retry_after=0, times=10)
     slack.add_fault(outage)
     deliverer = make_deliverer(store, slack, [occ("digest:daily")])
 
     assert tick(deliverer, NOW) == TickReport(failed=1)
     [d] = store.deliveries()
-    assert (d.status, d.attempts, d.lease_owner, d.next_attempt_at) == (
+    assert (d.status, d.attempts, d.lease_owner, d.next_attempt_at, d.send_started_at) == (
         "pending",
         1,
         None,
         NOW + dt.timedelta(seconds=30),
+        None,
     )
-    assert "fatal_error" in (d.last_error or "")
-    assert len(slack.posts()) == 3  # the first try and the client's two retries
+    assert "ratelimited" in (d.last_error or "")
+    assert len(slack.posts()) == 3  # the first try and the poster's two retries, each through the fence
 
     t2 = NOW + dt.timedelta(seconds=30)
     assert tick(deliverer, t2) == TickReport(failed=1)  # still down: the wait doubles
@@ -156,7 +159,8 @@ def test_a_failed_post_stays_pending_and_is_retried_after_the_backoff(store: Sto
     assert len(slack.messages) == 1
     [d] = store.deliveries()
     assert d.status == "sent" and d.attempts == 2
-    assert len(slack.calls_to("conversations.history")) == 2  # looked before each retry
+    # Slack said no each time: nothing to look for before retrying.
+    assert slack.calls_to("conversations.history") == []
 
 
 def test_a_rate_limited_post_is_retried_no_sooner_than_slack_asked(store: Store, slack: SlackStandIn) -> None:
@@ -200,23 +204,48 @@ def test_a_crash_before_posting_is_posted_once_the_lease_expires(store: Store, s
     assert posted_ids(slack) == [claimed.id]
 
 
-def test_without_the_history_scope_a_recovered_delivery_is_still_posted(
-    store: Store, slack: SlackStandIn, caplog: pytest.LogCaptureFixture
-) -> None:
+def crashed_after_fence(store: Store, o: Occurrence, *, at: dt.datetime = NOW) -> int:
+    """A claim whose owner passed the fence (a send began) and died before it heard Slack's answer."""
+    d = store.claim(o, now=at, owner="crashed", lease=LEASE, late=False)
+    assert d is not None
+    assert store.begin_send(d.id, owner="crashed", epoch=d.lease_epoch, now=at, lease=LEASE, settle=SETTLE)
+    return d.id
+
+
+def test_a_crash_before_the_fence_is_posted_without_looking(store: Store, slack: SlackStandIn) -> None:
+    # Before: every reclaimed row was looked for. No send began, so nothing can be in Slack to find.
     assert store.claim(occ("digest:daily"), now=NOW, owner="crashed", lease=LEASE, late=False)
     slack.add_fault(Fault("conversations.history", status=400, body={"ok": False, "error": "missing_scope"}))
+    assert tick(make_deliverer(store, slack, [occ("digest:daily")]), NOW + minutes(3)) == TickReport(posted=1)
+    assert slack.calls_to("conversations.history") == []
+
+
+def test_without_the_history_scope_an_unknown_outcome_is_held_not_posted(
+    store: Store, slack: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: posted without checking ("a rare double"). Now: held and reported, never guessed.
+    delivery_id = crashed_after_fence(store, occ("digest:daily"))
+    slack.add_fault(Fault("conversations.history", status=400, body={"ok": False, "error": "missing_scope"}))
     with caplog.at_level(logging.ERROR, logger="bot.schedule.deliverer"):
-        assert tick(make_deliverer(store, slack, [occ("digest:daily")]), NOW + minutes(3)) == TickReport(posted=1)
-    assert any("missing_scope" in r.getMessage() for r in caplog.records)
+        assert tick(make_deliverer(store, slack, [occ("digest:daily")]), NOW + minutes(3)) == TickReport(held=1)
+    assert slack.posts() == []
+    held = store.get(delivery_id)
+    assert held is not None and held.status == "held" and "missing_scope" in (held.last_error or "")
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "held" in record.getMessage() and "missing_scope" in record.getMessage()
+    assert tick(make_deliverer(store, slack, [occ("digest:daily")]), NOW + minutes(60)) == TickReport()
 
 
 def test_when_the_channel_cannot_be_checked_for_now_the_post_waits(store: Store, slack: SlackStandIn) -> None:
-    assert store.claim(occ("digest:daily"), now=NOW, owner="crashed", lease=LEASE, late=False)
+    crashed_after_fence(store, occ("digest:daily"))
     slack.add_fault(Fault("conversations.history", status=500, times=3))
-    assert tick(make_deliverer(store, slack, [occ("digest:daily")]), NOW + minutes(3)) == TickReport(failed=1)
+    assert tick(make_deliverer(store, slack, [occ("digest:daily")]), NOW + minutes(3)) == TickReport()
     assert slack.posts() == []
     [d] = store.deliveries(status="pending")
-    assert d.attempts == 1
+    assert (d.checks, d.attempts, d.next_attempt_at) == (1, 0, NOW + minutes(3) + dt.timedelta(seconds=30))
+    # History answers again: not there, so it is posted, once.
+    assert tick(make_deliverer(store, slack, [occ("digest:daily")]), NOW + minutes(4)) == TickReport(posted=1)
+    assert len(slack.posts()) == 1
 
 
 def test_an_unexpected_error_is_logged_and_the_row_kept(

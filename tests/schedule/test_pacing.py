@@ -168,11 +168,12 @@ def make_poster(slack: SlackStandIn, pacer: ChannelPacer, **kw: Any) -> Poster:
     return Poster(client, pacer=pacer, settle=0.05)
 
 
-def test_the_poster_routes_the_clients_rate_limit_retries_through_its_pacer(slack: SlackStandIn) -> None:
+def test_the_poster_retries_rate_limited_posts_itself_through_its_pacer(slack: SlackStandIn) -> None:
+    # The client never retries chat.postMessage (it could not go back through the delivery's fence).
     pacer = ChannelPacer(0.0, workspace_rate=50.0, workspace_burst=5)
     poster = make_poster(slack, pacer)
     [handler] = [h for h in poster.client.retry_handlers if isinstance(h, RateLimitRetryHandler)]
-    assert handler.on_rate_limited == pacer.rate_limited
+    assert handler.on_rate_limited is None
     slack.add_fault(Fault("chat.postMessage", status=429, retry_after=0))
     assert run(poster.post("C1", MESSAGE, metadata={"delivery_id": 1}))
     assert len(slack.posts()) == 2 and len(slack.messages) == 1

@@ -135,6 +135,15 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "Failed posts waiting to be retried (check, for example, that the bot is in the channel)",
     },
     "admin.schedule.attempts": {"ja": "{count}回失敗: {error}", "en": "{count} failed attempt(s): {error}"},
+    "admin.schedule.failed": {
+        "ja": "投稿できず、再試行しない投稿(理由と対処):",
+        "en": "Posts Slack refused for good, not retried (reason and what to fix):",
+    },
+    "admin.schedule.held": {
+        "ja": "投稿済みか確認できず保留中の投稿(チャンネルを確認してください。再送しません):",
+        "en": "Posts held: they may have been posted and Slack's history could not tell (check the channel; "
+        "they are not re-sent):",
+    },
     "admin.digest.title": {"ja": "ダイジェストの投稿", "en": "Digest now"},
     "admin.digest.queued": {
         "ja": "{channels} へのダイジェスト投稿を受け付けました。数秒で投稿されます。",

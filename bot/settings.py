@@ -42,7 +42,18 @@ class Settings(BaseSettings):
     admin_users: Annotated[frozenset[str], NoDecode] = Field(frozenset(), validation_alias=_env("G7BOT_ADMIN_USERS"))
     grace_minutes: float = Field(30.0, ge=0, validation_alias=_env("G7BOT_GRACE_MINUTES"))
     tick_seconds: int = Field(15, ge=1, le=60, validation_alias=_env("G7BOT_TICK_SECONDS"))
-    lease_seconds: float = Field(120.0, gt=0, validation_alias=_env("G7BOT_LEASE_SECONDS"))
+    lease_seconds: float = Field(120.0, gt=0, le=86400, validation_alias=_env("G7BOT_LEASE_SECONDS"))
+    # A post whose answer was lost is looked for in the channel this long after it was sent, never
+    # re-sent before: longer than the Slack client's timeout and than Slack takes to show a post.
+    settle_seconds: float = Field(60.0, gt=0, le=86400, validation_alias=_env("G7BOT_SETTLE_SECONDS"))
+    slack_timeout_seconds: float = Field(10.0, gt=0, le=600, validation_alias=_env("G7BOT_SLACK_TIMEOUT_SECONDS"))
+    # Delivery log sessions: PostgreSQL lock, statement and idle-in-transaction timeouts; SQLite busy timeout.
+    db_lock_timeout_seconds: float = Field(3.0, gt=0, le=600, validation_alias=_env("G7BOT_DB_LOCK_TIMEOUT_SECONDS"))
+    db_statement_timeout_seconds: float = Field(
+        10.0, gt=0, le=3600, validation_alias=_env("G7BOT_DB_STATEMENT_TIMEOUT_SECONDS")
+    )
+    db_idle_timeout_seconds: float = Field(10.0, gt=0, le=3600, validation_alias=_env("G7BOT_DB_IDLE_TIMEOUT_SECONDS"))
+    db_busy_timeout_seconds: float = Field(5.0, gt=0, le=600, validation_alias=_env("G7BOT_DB_BUSY_TIMEOUT_SECONDS"))
     # Slack allows about one post a second per channel and an unpublished workspace-wide rate: the
     # poster starts at this cautious rate and slows down by itself on a 429.
     post_rate: float = Field(5.0, gt=0, validation_alias=_env("G7BOT_POST_RATE"))

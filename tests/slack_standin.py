@@ -42,6 +42,9 @@ class Fault:
     # Close the connection without answering (the client sees ServerDisconnectedError).
     disconnect: bool = False
 
+    # Do the call's work first (a chat.postMessage is posted and shows in history at once), then delay,
+    # disconnect or answer with the fault: Slack did it, but its answer comes late, never, or wrong.
+    posted_first: bool = False
 
 @dataclass
 class RateLimit:
@@ -191,10 +194,7 @@ class SlackStandIn:
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 body = fault.body or {"ok": False, "error": "ratelimited" if fault.status == 429 else "fatal_error"}
                 return web.json_response(body, status=fault.status, headers=headers)
-        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
-        if handler is None:
-            return web.json_response({"ok": False, "error": "unknown_method"})
-        result = handler(args, token)
+        result = done if done is not None else self._handle(method, args, token)
         if isinstance(result, web.Response):
             return result
         return web.json_response(result)
@@ -225,6 +225,9 @@ class SlackStandIn:
         locale = self.locales.get(user, "ja-JP")
         return {"ok": True, "user": {"id": user, "name": user.lower(), "locale": locale}}
 
+        done: dict[str, Any] | web.Response | None = None
+        if fault is not None and fault.posted_first:
+            done = self._handle(method, args, token)
     def _m_apps_connections_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if not token or not token.startswith("xapp-"):
             return {"ok": False, "error": "not_allowed_token_type"}
@@ -243,6 +246,13 @@ class SlackStandIn:
                     return wait
             bucket = self._buckets.setdefault(channel, _Bucket(limit.per_channel_per_sec, limit.channel_burst))
             return bucket.take()
+    def _handle(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any] | web.Response:
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        result: dict[str, Any] | web.Response = handler(args, token)
+        return result
+
 
     def _m_chat_postMessage(self, args: dict[str, Any], token: str | None) -> dict[str, Any] | web.Response:
         channel = str(args.get("channel", ""))

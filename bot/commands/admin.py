@@ -62,6 +62,10 @@ def _local(at: dt.datetime, tz: str) -> str:
     return at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def _tz(delivery: Delivery) -> str:
+    return delivery.occurrence.timezone if delivery.occurrence else "UTC"
+
+
 def _schedule(ask: Ask, services: AdminServices) -> Reply:
     lang = ask.lang
     runs = services.next_runs(ask.now, limit=15)
@@ -69,15 +73,25 @@ def _schedule(ask: Ask, services: AdminServices) -> Reply:
         msg("admin.schedule.none", lang)
     ]
     sections = [Section(text="\n".join(lines))]
-    retrying = services.retrying(limit=15)
+    problems = services.retrying(limit=15)
+    # Failed for good and held first: they wait for a person; the retrying ones fix themselves, maybe.
+    for status, heading in (("failed", "admin.schedule.failed"), ("held", "admin.schedule.held")):
+        stuck = [d for d in problems if d.status == status]
+        if stuck:
+            listed = [
+                f"• <#{d.channel}>  `{escape(d.key)}`  {_local(d.scheduled_at, _tz(d))}: {escape(d.last_error or '?')}"
+                for d in stuck
+            ]
+            sections.append(Section(text=f"*{msg(heading, lang)}*\n" + "\n".join(listed)))
+    retrying = [d for d in problems if d.status == "pending"]
     if retrying:
         failing = []
         for d in retrying:
             line = f"• <#{d.channel}>  `{escape(d.key)}`  " + msg(
-                "admin.schedule.attempts", lang, count=d.attempts, error=escape(d.last_error or "?")
+                "admin.schedule.attempts", lang, count=d.attempts + d.checks, error=escape(d.last_error or "?")
             )
             if d.next_attempt_at is not None:
-                line += f"  → {_local(d.next_attempt_at, d.occurrence.timezone if d.occurrence else 'UTC')}"
+                line += f"  → {_local(d.next_attempt_at, _tz(d))}"
             failing.append(line)
         sections.append(Section(text=f"*{msg('admin.schedule.retrying', lang)}*\n" + "\n".join(failing)))
     return Reply(title=msg("admin.schedule.title", lang), sections=sections)

@@ -104,6 +104,7 @@ class FollowupService:
         return self.store.states()
 
     def _states_at(self, now: dt.datetime) -> Mapping[str, CommitmentState]:
+            settle=dt.timedelta(seconds=self.settings.settle_seconds),
         """One read of the states per tick, not one per message of a fan-out."""
         if self._states_cache is None or self._states_cache[0] != now:
             self._states_cache = (now, self.states())
@@ -168,9 +169,8 @@ class FollowupService:
         return due.next_runs(self.loaded.schedule, self.loaded.commitments, self.states(), now, limit=limit)
 
     def retrying(self, *, limit: int) -> list[Delivery]:
-        """Posts that failed and wait for their next attempt (e.g. the bot is not in the channel)."""
-        waiting = [d for d in self.store.deliveries(status="pending") if d.attempts > 0]
-        return waiting[:limit]
+        """Posts that need an admin's eye: failed for good or held (with the reason), or failed and retrying."""
+        return self.store.problems(limit=limit)
 
     def digest_occurrences(self, channel: str | None, now: dt.datetime) -> list[Occurrence]:
         """Digests to post now: the configured ones (for `channel` only, if given), at `now`."""

@@ -2,28 +2,51 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from bot.errors import ConfigError
 from bot.settings import ROOT
+from bot.startup import DatabaseUnavailable, open_store
+from tests.helpers import free_port
 
 
-def run_bot(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_bot(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS`; pass `cwd` (a temporary folder) for anything that opens the console's ./var log."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "G7BOT_"))}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        env={**clean, **env},
+        env={**clean, "PYTHONPATH": str(ROOT), **env},
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=ROOT,
+        cwd=cwd,
         check=False,
+        stdin=subprocess.DEVNULL,
     )
+
+
+def serve_env(data_dir: Path, tmp_path: Path, **values: str) -> dict[str, str]:
+    """Settings `serve` accepts in HTTP mode; nothing answers at SLACK_API_URL, so a bad file must stop it first."""
+    return {
+        "G7BOT_DATA_DIR": str(data_dir),
+        "G7BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "HOST": "127.0.0.1",
+        "PORT": "0",
+        **values,
+    }
 
 
 @pytest.fixture
@@ -50,17 +73,9 @@ def test_a_bad_data_file_stops_with_file_and_field(
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    env = {
-        "G7BOT_DATA_DIR": str(data_dir),
-        "G7BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "SLACK_SIGNING_SECRET": "secret",
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_API_URL": "http://127.0.0.1:9/api/",
-        "HOST": "127.0.0.1",
-        "PORT": "0",
-    }
-    result = run_bot(command, env=env)
-    assert result.returncode == 78
+    result = run_bot(command, env=serve_env(data_dir, tmp_path), cwd=tmp_path)
+    # The console answers without a valid schedule (a warning); everything else stops.
+    assert result.returncode == (0 if command == "console" and file == "schedule.yml" else 78)
     assert f"{path}: {field}:" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
@@ -78,3 +93,209 @@ def test_serve_in_http_mode_needs_the_signing_secret(tmp_path: Path) -> None:
     result = run_bot("serve", env={"SLACK_BOT_TOKEN": "xoxb-test", "G7BOT_DATABASE_URL": db})
     assert result.returncode == 78
     assert "SLACK_SIGNING_SECRET" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "field"),
+    [
+        pytest.param("commitments.yml", "due: 2026-12-11", "due: 2026-02-30", "commitments.0.due", id="due-feb-30"),
+        pytest.param("release.yml", "published: 2025-12-10", "published: 2025-13-10", "published", id="month-13"),
+        pytest.param("release.yml", "start: 2025-12-08", "start: 2025-12-32", "meeting.start", id="day-32"),
+    ],
+)
+@pytest.mark.parametrize("command", ["serve", "ask", "check"])
+def test_an_impossible_date_is_a_config_error_not_a_traceback(
+    data_dir: Path, tmp_path: Path, command: str, file: str, old: str, new: str, field: str
+) -> None:
+    """Before: PyYAML raised ValueError while parsing, exit 1 with a traceback and no field named."""
+    path = data_dir / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = run_bot(
+        command, *(["summary"] if command == "ask" else []), env=serve_env(data_dir, tmp_path), cwd=tmp_path
+    )
+    assert result.returncode == 78
+    assert f"{path}: {field}: " in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param("not a url", "expected a SQLAlchemy URL", id="malformed"),
+        pytest.param("mysql://db.example/g7bot", "expected a SQLite or PostgreSQL URL", id="other-database"),
+        pytest.param("postgresql+psycopg://u:secret@db.example:port/g7bot", "expected a SQLAlchemy URL", id="bad-port"),
+        pytest.param(
+            "postgresql+nodriver://db.example/g7bot",
+            "expected a database driver that is installed",
+            id="unknown-driver",
+        ),
+    ],
+)
+def test_a_bad_database_url_names_the_variable(data_dir: Path, tmp_path: Path, url: str, expected: str) -> None:
+    result = run_bot("serve", env=serve_env(data_dir, tmp_path, G7BOT_DATABASE_URL=url), cwd=tmp_path)
+    assert result.returncode == 78
+    assert f"environment: G7BOT_DATABASE_URL: {expected}" in result.stderr
+    assert "secret" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param("file/sub/db.sqlite3", id="a-file-in-the-way"),
+        pytest.param("folder", id="a-folder-not-a-file"),
+        pytest.param("junk.sqlite3", id="not-a-database"),
+    ],
+)
+def test_a_sqlite_path_that_cannot_be_used_is_a_config_error(data_dir: Path, tmp_path: Path, where: str) -> None:
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "junk.sqlite3").write_text("not a database " * 100, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / where}"
+    result = run_bot("serve", env=serve_env(data_dir, tmp_path, G7BOT_DATABASE_URL=url), cwd=tmp_path)
+    assert result.returncode == 78
+    assert "environment: G7BOT_DATABASE_URL: cannot " in result.stderr
+    assert str(tmp_path / where) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_database_that_stays_down_is_waited_for_then_exit_69(data_dir: Path, tmp_path: Path) -> None:
+    """Not a config error (a supervisor should restart), and one log line per attempt, no traceback."""
+    port = free_port()
+    env = serve_env(
+        data_dir,
+        tmp_path,
+        G7BOT_DATABASE_URL=f"postgresql+psycopg://postgres:hunter2@127.0.0.1:{port}/test",
+        G7BOT_DATABASE_WAIT_SECONDS="1.5",
+    )
+    result = run_bot("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 69
+    attempts = [line for line in result.stderr.splitlines() if "WARNING bot.startup: database" in line]
+    assert len(attempts) >= 2
+    assert all("not reachable (attempt" in line for line in attempts)
+    assert "did not answer within 1.5 s" in result.stderr
+    assert "hunter2" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_answers_do_not_need_the_schedule_but_serve_does(data_dir: Path, tmp_path: Path) -> None:
+    path = data_dir / "schedule.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace('"0 9 * * MON"', '"at nine"', 1), encoding="utf-8")
+    env = serve_env(data_dir, tmp_path)
+
+    answered = run_bot("ask", "summary", "en", env=env, cwd=tmp_path)
+    assert answered.returncode == 0
+    assert "G7 Industry, Digital and Technology Ministers' Meeting" in answered.stdout
+    assert "warning: the schedule is not valid" in answered.stderr
+    assert f"{path}: digests.0.cron: " in answered.stderr
+
+    console = run_bot("console", env=env, cwd=tmp_path)
+    assert console.returncode == 0
+    assert f"{path}: digests.0.cron: " in console.stderr
+
+    checked = run_bot("check", env=env, cwd=tmp_path)
+    assert checked.returncode == 78
+    assert f"ok  {data_dir / 'release.yml'}" in checked.stdout
+    assert f"{path}: digests.0.cron: " in checked.stderr
+
+    served = run_bot("serve", env=env, cwd=tmp_path)
+    assert served.returncode == 78
+    assert f"{path}: digests.0.cron: " in served.stderr
+    assert (tmp_path / "var" / "g7bot-console.sqlite3").exists()  # the console's log, in its working directory
+
+
+def test_check_warns_about_the_placeholder_channels(data_dir: Path, tmp_path: Path) -> None:
+    result = run_bot("check", env=serve_env(data_dir, tmp_path), cwd=tmp_path)
+    assert result.returncode == 0
+    warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert f"{data_dir / 'schedule.yml'}: digests.0.channel: warning: C0123456789 is a placeholder" in warnings[0]
+    assert any(line.startswith(f"{data_dir / 'commitments.yml'}: commitments.0.channel:") for line in warnings)
+    assert len(warnings) == 4
+
+
+# --- waiting for the database, in process with a fake clock -----------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def flaky(failures: int, reason: str = "connection refused") -> tuple[list[str], Callable[[str], Any]]:
+    calls: list[str] = []
+
+    def connect(url: str) -> Any:
+        calls.append(url)
+        if len(calls) <= failures:
+            raise OperationalError("SELECT 1", {}, Exception(reason))
+        return "store"
+
+    return calls, connect
+
+
+URL = "postgresql+psycopg://g7bot:hunter2@db.example/g7bot"
+
+
+def test_a_database_that_comes_back_is_waited_for_with_backoff(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    calls, connect = flaky(3)
+    with caplog.at_level(logging.WARNING, logger="bot.startup"):
+        store = open_store(
+            URL,
+            setting="G7BOT_DATABASE_URL",
+            wait_seconds=60,
+            connect=connect,
+            sleep=clock.sleep,
+            monotonic=lambda: clock.now,
+        )
+    assert store == "store"
+    assert len(calls) == 4
+    assert clock.sleeps == [0.5, 1.0, 2.0]
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 3
+    assert lines[0] == (
+        "database postgresql+psycopg://g7bot:***@db.example/g7bot not reachable (attempt 1): connection refused; "
+        "trying again in 0.5 s"
+    )
+    assert not any("hunter2" in line for line in lines)
+
+
+def test_a_database_that_stays_down_gives_up_after_the_wait() -> None:
+    clock = FakeClock()
+    _, connect = flaky(10**6)
+    with pytest.raises(DatabaseUnavailable, match=r"did not answer within 20 s .* last error: connection refused"):
+        open_store(
+            URL,
+            setting="G7BOT_DATABASE_URL",
+            wait_seconds=20,
+            connect=connect,
+            sleep=clock.sleep,
+            monotonic=lambda: clock.now,
+        )
+    assert sum(clock.sleeps) == pytest.approx(20)
+    assert max(clock.sleeps) <= 10  # backoff is capped, so a database back after a while is seen soon
+
+
+def test_a_database_that_refuses_the_url_is_a_config_error_at_once() -> None:
+    clock = FakeClock()
+    calls, connect = flaky(10**6, 'FATAL:  database "g7bot" does not exist')
+    with pytest.raises(ConfigError) as info:
+        open_store(
+            URL,
+            setting="G7BOT_DATABASE_URL",
+            wait_seconds=60,
+            connect=connect,
+            sleep=clock.sleep,
+            monotonic=lambda: clock.now,
+        )
+    assert len(calls) == 1
+    assert clock.sleeps == []
+    assert info.value.problems[0][0] == "G7BOT_DATABASE_URL"
+    assert 'database "g7bot" does not exist' in info.value.problems[0][1]

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     admin_users: Annotated[frozenset[str], NoDecode] = Field(frozenset(), validation_alias=_env("G7BOT_ADMIN_USERS"))
     grace_minutes: float = Field(30.0, ge=0, validation_alias=_env("G7BOT_GRACE_MINUTES"))
     tick_seconds: int = Field(15, ge=1, le=60, validation_alias=_env("G7BOT_TICK_SECONDS"))
-    lease_seconds: float = Field(120.0, gt=0, le=86400, validation_alias=_env("G7BOT_LEASE_SECONDS"))
+    lease_seconds: float = Field(120.0, gt=0, validation_alias=_env("G7BOT_LEASE_SECONDS"))
     # A post whose answer was lost is looked for in the channel this long after it was sent, never
     # re-sent before: longer than the Slack client's timeout and than Slack takes to show a post.
     settle_seconds: float = Field(60.0, gt=0, le=86400, validation_alias=_env("G7BOT_SETTLE_SECONDS"))

@@ -41,10 +41,10 @@ class Fault:
     body: dict[str, Any] | None = None
     # Close the connection without answering (the client sees ServerDisconnectedError).
     disconnect: bool = False
-
     # Do the call's work first (a chat.postMessage is posted and shows in history at once), then delay,
     # disconnect or answer with the fault: Slack did it, but its answer comes late, never, or wrong.
     posted_first: bool = False
+
 
 @dataclass
 class RateLimit:
@@ -184,6 +184,9 @@ class SlackStandIn:
             self.calls.append(call)
         if self.on_call is not None:
             self.on_call(call)
+        done: dict[str, Any] | web.Response | None = None
+        if fault is not None and fault.posted_first:
+            done = self._handle(method, args, token)
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
@@ -198,6 +201,13 @@ class SlackStandIn:
         if isinstance(result, web.Response):
             return result
         return web.json_response(result)
+
+    def _handle(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any] | web.Response:
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        result: dict[str, Any] | web.Response = handler(args, token)
+        return result
 
     def _take_fault(self, method: str) -> Fault | None:
         with self._lock:
@@ -225,9 +235,6 @@ class SlackStandIn:
         locale = self.locales.get(user, "ja-JP")
         return {"ok": True, "user": {"id": user, "name": user.lower(), "locale": locale}}
 
-        done: dict[str, Any] | web.Response | None = None
-        if fault is not None and fault.posted_first:
-            done = self._handle(method, args, token)
     def _m_apps_connections_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if not token or not token.startswith("xapp-"):
             return {"ok": False, "error": "not_allowed_token_type"}
@@ -246,13 +253,6 @@ class SlackStandIn:
                     return wait
             bucket = self._buckets.setdefault(channel, _Bucket(limit.per_channel_per_sec, limit.channel_burst))
             return bucket.take()
-    def _handle(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any] | web.Response:
-        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
-        if handler is None:
-            return {"ok": False, "error": "unknown_method"}
-        result: dict[str, Any] | web.Response = handler(args, token)
-        return result
-
 
     def _m_chat_postMessage(self, args: dict[str, Any], token: str | None) -> dict[str, Any] | web.Response:
         channel = str(args.get("channel", ""))

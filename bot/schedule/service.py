@@ -90,6 +90,7 @@ class FollowupService:
             plan=self._plan,
             render=self.render,
             lease=dt.timedelta(seconds=self.settings.lease_seconds),
+            settle=dt.timedelta(seconds=self.settings.settle_seconds),
             clock=self.clock,
         )
 
@@ -104,7 +105,6 @@ class FollowupService:
         return self.store.states()
 
     def _states_at(self, now: dt.datetime) -> Mapping[str, CommitmentState]:
-            settle=dt.timedelta(seconds=self.settings.settle_seconds),
         """One read of the states per tick, not one per message of a fan-out."""
         if self._states_cache is None or self._states_cache[0] != now:
             self._states_cache = (now, self.states())

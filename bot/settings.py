@@ -39,10 +39,12 @@ class Settings(BaseSettings):
     data_dir: Path = Field(DATA_DIR, validation_alias=_env("G7BOT_DATA_DIR"))
     schedule_file: Path | None = Field(None, validation_alias=_env("G7BOT_SCHEDULE"))
     database_url: str | None = Field(None, validation_alias=_env("G7BOT_DATABASE_URL"))
+    # A database that is down at start is waited for this long (with backoff), then `serve` gives up.
+    database_wait_seconds: float = Field(60.0, ge=0, le=86400, validation_alias=_env("G7BOT_DATABASE_WAIT_SECONDS"))
     admin_users: Annotated[frozenset[str], NoDecode] = Field(frozenset(), validation_alias=_env("G7BOT_ADMIN_USERS"))
-    grace_minutes: float = Field(30.0, ge=0, validation_alias=_env("G7BOT_GRACE_MINUTES"))
+    grace_minutes: float = Field(30.0, ge=0, le=7 * 24 * 60, validation_alias=_env("G7BOT_GRACE_MINUTES"))
     tick_seconds: int = Field(15, ge=1, le=60, validation_alias=_env("G7BOT_TICK_SECONDS"))
-    lease_seconds: float = Field(120.0, gt=0, validation_alias=_env("G7BOT_LEASE_SECONDS"))
+    lease_seconds: float = Field(120.0, gt=0, le=86400, validation_alias=_env("G7BOT_LEASE_SECONDS"))
     # A post whose answer was lost is looked for in the channel this long after it was sent, never
     # re-sent before: longer than the Slack client's timeout and than Slack takes to show a post.
     settle_seconds: float = Field(60.0, gt=0, le=86400, validation_alias=_env("G7BOT_SETTLE_SECONDS"))
@@ -71,6 +73,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_database_url(value)
+        return value
 
     @field_validator("admin_users", mode="before")
     @classmethod
@@ -109,6 +118,32 @@ class Settings(BaseSettings):
     def console_database(self) -> str:
         """The console's own delivery log: what it prints must never count as posted to Slack."""
         return f"sqlite:///{Path.cwd() / 'var' / 'g7bot-console.sqlite3'}"
+
+
+_DATABASE_EXAMPLE = "sqlite:////srv/g7bot/g7bot.sqlite3 or postgresql+psycopg://user@host/g7bot"
+
+
+def check_database_url(value: str) -> None:
+    """ValueError unless `value` is a SQLite or PostgreSQL URL whose driver is installed."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        # The message would echo the URL, password included.
+        raise ValueError(f"expected a SQLAlchemy URL such as {_DATABASE_EXAMPLE}") from None
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ValueError(f"expected a SQLite or PostgreSQL URL such as {_DATABASE_EXAMPLE}, got {url.drivername}://")
+    try:
+        url.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ValueError(
+            f"expected a database driver that is installed, {url.drivername} is not ({exc}); "
+            "for PostgreSQL use postgresql+psycopg://... with `pip install -e '.[postgres]'`"
+        ) from None
+    if url.get_backend_name() == "postgresql" and not url.database:
+        raise ValueError("expected a database name at the end of the URL, such as postgresql+psycopg://host/g7bot")
 
 
 def load_settings(**overrides: object) -> Settings:

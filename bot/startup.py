@@ -6,16 +6,19 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Coroutine
+import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot.app import build_app
 from bot.blocks import render_message
-from bot.errors import ConfigError
+from bot.errors import BotError, ConfigError
 from bot.manifest import AppManifest, load_manifest, socket_mode_mismatch_warning
 from bot.runtime import Runtime
 from bot.schedule.service import FollowupService, Poster, load_files
@@ -169,7 +172,13 @@ def start(settings: Settings, *, local: bool = False, poster: Poster | None = No
     """
     manifest = load_manifest(settings.manifest)
     runtime = Runtime.create(settings, command=manifest.command)
-    loaded = load_files(settings, runtime.lookup.release)
+    # Answers need the release and commitments, not the schedule: locally a bad one is only a warning.
+    loaded = load_files(settings, runtime.lookup.release, on_bad_schedule=_warn_bad_schedule if local else None)
+    if not local:
+        from bot.check import placeholder_warnings
+
+        for line in placeholder_warnings(settings, loaded.schedule, loaded.commitments):
+            logger.warning("%s", line)
     if local:
         settings = settings.model_copy(update={"bot_token": None, "signing_secret": None})
         runtime.settings = settings
@@ -178,7 +187,11 @@ def start(settings: Settings, *, local: bool = False, poster: Poster | None = No
         poster = local_transport.ConsolePoster() if local or app.client.token is None else build_poster(settings)
     runtime.services = FollowupService(
         settings=settings,
-        store=Store(settings.console_database if local else settings.database),
+        store=open_store(
+            settings.console_database if local else settings.database,
+            setting="the console's delivery log (var/ in the working directory)" if local else "G7BOT_DATABASE_URL",
+            wait_seconds=settings.database_wait_seconds,
+        ),
         poster=poster,
         release=lambda: runtime.lookup.release,
         loaded=loaded,
@@ -186,6 +199,66 @@ def start(settings: Settings, *, local: bool = False, poster: Poster | None = No
         clock=runtime.clock,
     )
     return Started(settings=settings, manifest=manifest, runtime=runtime, app=app)
+
+
+def _warn_bad_schedule(error: ConfigError) -> None:
+    print(
+        "g7bot: warning: the schedule is not valid, so nothing is scheduled here "
+        f"(`g7bot serve` refuses it):\n{error.describe()}",
+        file=sys.stderr,
+    )
+
+
+class DatabaseUnavailable(BotError):
+    """The database did not answer within G7BOT_DATABASE_WAIT_SECONDS: an outage, not a configuration error."""
+
+
+# Answers from PostgreSQL that waiting will not change: the URL or the server's set-up is wrong.
+_PERMANENT_DATABASE_ERRORS = ("does not exist", "authentication failed", "no password supplied", "not permitted")
+
+
+def open_store(
+    url: str,
+    *,
+    setting: str,
+    wait_seconds: float,
+    connect: Callable[[str], Store] = Store,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Store:
+    """The delivery log at `url`, waiting up to `wait_seconds` (with backoff) for a database that is down.
+
+    A SQLite file that cannot be created or opened, or a PostgreSQL server that refuses the URL, is a
+    ConfigError naming `setting`; a server that does not answer in time raises DatabaseUnavailable.
+    """
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    deadline = monotonic() + wait_seconds
+    delay, attempt = 0.5, 1
+    while True:
+        try:
+            return connect(url)
+        except OSError as exc:
+            # Store creates the SQLite file's folder: a file in the way, no permission, a read-only disk.
+            raise ConfigError(
+                "environment", [(setting, f"cannot create the folder for {shown}: {exc.strerror or exc}")]
+            ) from None
+        except DBAPIError as exc:
+            reason = " ".join(str(exc.orig).split()) or type(exc.orig).__name__
+            if parsed.get_backend_name() == "sqlite" or any(p in reason for p in _PERMANENT_DATABASE_ERRORS):
+                raise ConfigError("environment", [(setting, f"cannot open {shown}: {reason}")]) from None
+            remaining = deadline - monotonic()
+            if remaining <= 0:
+                raise DatabaseUnavailable(
+                    f"the database {shown} did not answer within {wait_seconds:g} s "
+                    f"(G7BOT_DATABASE_WAIT_SECONDS, {attempt} attempt(s)); last error: {reason}"
+                ) from None
+            wait = min(delay, remaining)
+            logger.warning(
+                "database %s not reachable (attempt %d): %s; trying again in %.1f s", shown, attempt, reason, wait
+            )
+            sleep(wait)
+            delay, attempt = min(delay * 2, 10.0), attempt + 1
 
 
 def build_poster(settings: Settings) -> Poster:

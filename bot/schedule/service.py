@@ -16,7 +16,8 @@ from bot.blocks import build_message
 from bot.errors import ConfigError
 from bot.release.loader import load_release
 from bot.release.models import Release
-from bot.schedule import due
+from bot.schedule import changes, due
+from bot.schedule.changes import ReloadResult
 from bot.schedule.content import (
     ACTION_DONE,
     SNOOZE,
@@ -58,10 +59,23 @@ class Loaded:
     commitments: CommitmentsFile
 
 
-def load_files(settings: Settings, release: Release) -> Loaded:
-    """Load and cross-check the schedule and commitments files; ConfigError names file and field."""
+def load_files(
+    settings: Settings, release: Release, *, on_bad_schedule: Callable[[ConfigError], None] | None = None
+) -> Loaded:
+    """Load and cross-check the schedule and commitments files; ConfigError names file and field.
+
+    With `on_bad_schedule` (answers only: `ask`, the console), a bad schedule is reported through it
+    and nothing is scheduled, since answering needs the release and commitments but not the schedule.
+    """
     commitments = load_commitments(settings.commitments_file, release=release)
-    return Loaded(schedule=load_schedule(settings.schedule_path), commitments=commitments)
+    try:
+        schedule = load_schedule(settings.schedule_path)
+    except ConfigError as exc:
+        if on_bad_schedule is None:
+            raise
+        on_bad_schedule(exc)
+        schedule = ScheduleFile()
+    return Loaded(schedule=schedule, commitments=commitments)
 
 
 @dataclass
@@ -208,19 +222,40 @@ class FollowupService:
             self.spawn(self.deliverer.post_now(occ, now))
         return [o.channel for o in occurrences]
 
-    def reload(self) -> list[str]:
-        """Reload release, commitments and schedule together; on error keep the old ones."""
+    def reload(self, *, confirm: bool = False) -> ReloadResult:
+        """Reload release, commitments and schedule together, validated as at start-up.
+
+        On error the old data keeps serving. A reload that would remove a digest, a reminder channel
+        or a commitment (as a file cut short at a line boundary does) applies nothing unless `confirm`.
+        """
         try:
             release = load_release(self.settings.release_file)
             loaded = load_files(self.settings, release)
         except ConfigError as exc:
             logger.warning("reload refused, keeping the previous data:\n%s", exc.describe())
-            return exc.describe().splitlines()
+            return ReloadResult(problems=tuple(exc.describe().splitlines()))
+        found = changes.diff(
+            old_schedule=self.loaded.schedule,
+            old_commitments=self.loaded.commitments,
+            new_schedule=loaded.schedule,
+            new_commitments=loaded.commitments,
+        )
+        if found.removes and not confirm:
+            logger.warning(
+                "reload held until confirmed: it would remove %s",
+                ", ".join(f"{kind} {key}" for kind, key in found.removed),
+            )
+            return ReloadResult(changes=found)
         # Only now, with every file valid, swap them all.
         self.set_release(release)
         self.loaded = loaded
-        logger.info("reloaded data and schedule")
-        return []
+        logger.info(
+            "reloaded data and schedule (%d added, %d removed, %d changed)",
+            len(found.added),
+            len(found.removed),
+            len(found.changed),
+        )
+        return ReloadResult(changes=found, applied=True)
 
     # ---- buttons -----------------------------------------------------------------------------
     async def press(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -148,14 +149,17 @@ class WithoutRequestBody(logging.Filter):
         return True
 
 
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 class LogSafe(logging.Filter):
     """Bolt's own lines may quote a request (an unhandled one, say): escape them into one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        safe = log_safe(message, limit=2000)
-        if safe != message:
-            record.msg, record.args = safe, ()
+        # Only lines that would break (most of Bolt's are JSON-escaped already and stay as they are).
+        if _LINE_BREAKING.search(message):
+            record.msg, record.args = log_safe(message, limit=2000), ()
         return True
 
 

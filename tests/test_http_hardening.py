@@ -7,6 +7,7 @@ import http.client
 import json
 import logging
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -144,3 +145,20 @@ def test_rejections_are_summarised_per_interval() -> None:
 
     assert len(records) == 6  # per 10 s: the first refusal, then one summary
     assert sum(int(m.group(1)) for r in records if (m := re.search(r"refused (\d+) more", r))) == 3000 - 3
+
+
+def test_bytes_that_are_not_http_are_counted_not_logged_one_by_one(tmp_path: Path, slack: SlackStandIn) -> None:
+    garbage = [b"GARBAGE\x00\r\n\r\n", b"POST /slack/events HTTP/1.1\r\nHost: x\r\nBad\x01Header: y\r\n\r\n"]
+    with serving(tmp_path, slack) as server:
+        for i in range(200):
+            with socket.create_connection((server.host, server.port), timeout=5) as conn:
+                conn.sendall(garbage[i % 2] + MARKER.encode())
+                assert conn.recv(100).startswith(b"HTTP/1.1 400")
+    log = server.stderr()
+    assert "Invalid HTTP request" not in log
+    assert MARKER not in log
+    refusals = [line for line in log.splitlines() if "refused" in line]
+    firsts = [line for line in refusals if "refused a " in line]
+    counted = sum(int(m.group(1)) for line in refusals if (m := re.search(r"refused (\d+) more", line)))
+    assert counted + len(firsts) == 200, refusals
+    assert len(refusals) <= 4, refusals

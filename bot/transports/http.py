@@ -111,6 +111,20 @@ class RejectionLog:
         self._window_end = None
 
 
+class CountInvalidHTTP(logging.Filter):
+    """uvicorn logs a line per unparseable HTTP request: count those with the other refusals instead."""
+
+    def __init__(self, rejections: RejectionLog):
+        super().__init__()
+        self.rejections = rejections
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Invalid HTTP request"):
+            self.rejections.reject(400, "not HTTP", size=0, path="the port")
+            return False
+        return True
+
+
 class Readiness(Protocol):
     """What /readyz asks: ready or not, and a JSON-able report with the reasons."""
 
@@ -312,4 +326,9 @@ def build_server(
         log_level=log_level.lower(),
         server_header=False,
     )
+    # uvicorn configured its loggers just now (Config.__init__); the filter goes on after.
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    for old in [f for f in uvicorn_errors.filters if isinstance(f, CountInvalidHTTP)]:
+        uvicorn_errors.removeFilter(old)
+    uvicorn_errors.addFilter(CountInvalidHTTP(asgi.rejections))
     return uvicorn.Server(config)

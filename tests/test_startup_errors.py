@@ -299,3 +299,29 @@ def test_a_database_that_refuses_the_url_is_a_config_error_at_once() -> None:
     assert clock.sleeps == []
     assert info.value.problems[0][0] == "G7BOT_DATABASE_URL"
     assert 'database "g7bot" does not exist' in info.value.problems[0][1]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        pytest.param("G7BOT_LOG_LEVEL", "loud", "expected one of DEBUG, INFO", id="log-level"),
+        pytest.param("G7BOT_DATABASE_WAIT_SECONDS", "-1", "greater than or equal to 0", id="negative-wait"),
+        pytest.param("G7BOT_GRACE_MINUTES", "inf", "less than or equal to 10080", id="infinite-grace"),
+        pytest.param("G7BOT_LEASE_SECONDS", "1e12", "less than or equal to 86400", id="huge-lease"),
+        pytest.param("G7BOT_DATABASE_URL", "sqlite:/relative", "expected a SQLAlchemy URL", id="bad-url"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str, value: str, expected: str
+) -> None:
+    """In process: `main` turns it into exit 78, where it used to be a traceback (log level) or a late crash."""
+    from bot.__main__ import main
+
+    monkeypatch.setenv(variable, value)
+    assert main(["check"]) == 78
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert len(lines) == 2
+    assert lines[0] == "g7bot: configuration error"
+    assert lines[1].startswith(f"environment: {variable}: ")
+    assert expected in err

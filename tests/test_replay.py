@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import time
 from pathlib import Path
@@ -35,6 +36,9 @@ def started(tmp_path: Path, slack: SlackStandIn) -> Started:
 
 
 def test_admin_digest_now_replayed_three_times_posts_one_digest(started: Started, slack: SlackStandIn) -> None:
+    # Replays arrive seconds apart, so each would be a digest of its own second.
+    seconds = itertools.count()
+    started.runtime.clock = lambda: NOW + dt.timedelta(seconds=next(seconds))
     body = slash_body(f"admin digest-now {PARIS} en")
     headers = signed_headers(body)
 
@@ -129,6 +133,9 @@ def _socket_request(text: str, *, envelope_id: str | None, trigger_id: str = "1.
 def test_a_redelivered_socket_mode_envelope_runs_once(
     started: Started, slack: SlackStandIn, envelope_id: str | None
 ) -> None:
+    seconds = itertools.count()
+    started.runtime.clock = lambda: NOW + dt.timedelta(seconds=next(seconds))
+
     async def go() -> list[str]:
         bodies = []
         for _ in range(2):
@@ -150,6 +157,7 @@ def test_the_record_of_seen_requests_is_shared_by_instances(tmp_path: Path, slac
     database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     one = start_http_mode(tmp_path / "one", slack.api_url, database=database)
     two = start_http_mode(tmp_path / "two", slack.api_url, database=database)
+    two.runtime.clock = lambda: NOW + dt.timedelta(seconds=5)  # the replay, seconds later, elsewhere
     assert one.runtime.seen_requests() is one.service.store
     body = slash_body(f"admin digest-now {PARIS} en")
     headers = signed_headers(body)

@@ -281,3 +281,18 @@ def test_ask_refuses_to_start_on_a_broken_manifest(broken_manifest: Path, capsys
 
 def slash_form(text: str, *, user_id: str = "U_EN", command: str = "/g7") -> str:
     return _slash_form(text, user_id=user_id, command=command)
+
+
+def test_a_failure_outside_the_guard_is_logged_with_a_reference_and_answers_500(
+    started: Started, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("locale store exploded")
+
+    monkeypatch.setattr(started.runtime.locales, "lang_for", broken)
+    response = asyncio.run(slash(started, "summary"))
+
+    assert (response.status, response.body) == (500, "")
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("unhandled error (ref ")]
+    assert record.exc_info is not None and "locale store exploded" in str(record.exc_info[1])
+    assert "summary" not in record.getMessage()  # the kind of request, not what was typed

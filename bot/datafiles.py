@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,11 +15,25 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class _DataLoader(yaml.SafeLoader):
-    """SafeLoader that leaves timestamps as strings.
+    """SafeLoader that leaves timestamps as strings and refuses a key given twice.
 
     PyYAML builds `datetime.date` objects while parsing, so an impossible date (`2026-02-30`) raises a
     bare ValueError with no field name. As strings they reach pydantic, which names the field.
+    A repeated key would silently keep only its last value (two `due:` lines, one of them forgotten).
     """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"found the key {key!r} twice; keep one", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _timestamp_as_string(loader: yaml.SafeLoader, node: yaml.Node) -> str:

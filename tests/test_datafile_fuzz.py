@@ -104,6 +104,16 @@ def unknown_key(draw: st.DrawFn, data: bytes, name: str) -> bytes:
     return b"\n".join(lines)
 
 
+def duplicate_line(draw: st.DrawFn, data: bytes, name: str) -> bytes:
+    lines = _lines(data)
+    i = draw(st.sampled_from(_key_lines(lines)))
+    found = _KEY_LINE.match(lines[i])
+    # A key given twice (a list item's first key repeated as a sibling key).
+    copy = found["indent"].replace(b"- ", b"  ") + lines[i][len(found["indent"]) :] if found else lines[i]
+    lines.insert(i + 1, copy)
+    return b"\n".join(lines)
+
+
 def truncate(draw: st.DrawFn, data: bytes, name: str) -> bytes:
     if draw(st.booleans()):
         # At a line boundary: still valid YAML, silently shorter.
@@ -137,6 +147,7 @@ EDITS: tuple[Callable[[st.DrawFn, bytes, str], bytes], ...] = (
     bad_value,
     drop_line,
     unknown_key,
+    duplicate_line,
     truncate,
     not_utf8,
     tab,

@@ -271,6 +271,8 @@ def test_an_unquoted_valid_date_still_loads(tmp_path: Path) -> None:
         pytest.param(b"id: a\ntitle: x\x00\n", "line 2", "U+0000", id="nul"),
         pytest.param(b"id: a\nn: !!int 0x\n", "(file)", "not valid YAML", id="bad-int-tag"),
         pytest.param(b'id: a\ntitle: "cut', "line 2, column 12", "unexpected end of stream", id="truncated-quote"),
+        # The second would silently win: an admin who added a new `due:` and forgot the old one.
+        pytest.param(b"id: a\nmeeting:\n  start: x\n  start: y\n", "line 4, column 3", "'start' twice", id="dup-key"),
     ],
 )
 def test_unparseable_text_is_one_line_naming_the_place(tmp_path: Path, data: bytes, where: str, reason: str) -> None:

@@ -442,10 +442,21 @@ class Store:
             if ours == 1:
                 return True
             taken = conn.execute(update(deliveries).where(open_).values(**values)).rowcount
+            recorded = None if taken else conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
         if taken == 1:
             logger.warning("delivery %s: lease lost before it was marked sent (ts %s)", delivery_id, ts)
             return True
-        logger.error("delivery %s: posted as %s but the log already had it as done", delivery_id, ts)
+        if recorded is not None and recorded.status == "sent" and recorded.message_ts == ts:
+            # Another instance found this very post in the history and recorded it first.
+            logger.info("delivery %s: posted as %s, already recorded", delivery_id, ts)
+            return False
+        logger.error(
+            "delivery %s: posted as %s but the log already had it as %s (%s)",
+            delivery_id,
+            ts,
+            recorded.status if recorded is not None else "missing",
+            recorded.message_ts if recorded is not None else None,
+        )
         return False
 
     def mark_failed(

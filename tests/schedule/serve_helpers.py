@@ -35,6 +35,9 @@ SIGNING_SECRET = "serve-helpers-signing-secret"
 BOT_SETTINGS = {
     "G7BOT_TICK_SECONDS": "1",
     "G7BOT_LEASE_SECONDS": "3",
+    # A post whose answer was lost is looked for 2 s after it was sent (the stand-in shows posts at once,
+    # or after its delay, which the tests keep below this).
+    "G7BOT_SETTLE_SECONDS": "2",
     "G7BOT_GRACE_MINUTES": "30",
     "G7BOT_POST_RATE": "50",
 }

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.schedule.store import Store
+from tests.postgres import postgres_url
 from tests.schedule.serve_helpers import (
     CHANNELS,
     DONE_WITHIN,
@@ -30,8 +34,7 @@ from tests.schedule.serve_helpers import (
     wait_until,
     write_data_dir,
 )
-from tests.postgres import postgres_url
-from tests.slack_standin import SlackStandIn
+from tests.slack_standin import Call, SlackStandIn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(90)]
 
@@ -146,3 +149,71 @@ def test_survivor_finishes_the_fanout_of_an_instance_killed_mid_way(
         c.token == survivor.token and c.args.get("channel") == channel for c in slack.calls_to("conversations.history")
     ), f"the survivor never looked in {channel} for the post already there"
     assert_no_traceback(survivor, victim.serve)
+
+
+# Frozen this long: past its 3 s lease and the 2 s settle delay, so the survivor takes its claims over.
+FREEZE_FOR = 8.0
+
+
+def freeze_sender(launcher: Launcher, victim: Victim) -> Callable[[Call], None]:
+    """A PostWatch action: SIGSTOP whichever process sent this post; Slack has it, the answer waits."""
+
+    def action(call: Call) -> None:
+        serve = next(s for s in launcher.started if s.token == call.token)
+        os.kill(serve.process.pid, signal.SIGSTOP)
+        victim.serve, victim.call = serve, call
+        victim.killed.set()
+
+    return action
+
+
+def test_an_instance_frozen_past_its_lease_and_continued_posts_nothing_twice(
+    slack: SlackStandIn, launcher: Launcher, data_dir: Path, database_url: str
+) -> None:
+    # The fault from the issue: an instance frozen (SIGSTOP) with posts in flight and claims waiting for
+    # their turn, past its lease; the other takes over; then the frozen one is continued (SIGCONT).
+    delay_posts(slack, POST_DELAY)
+    watch = PostWatch()
+    frozen = Victim()
+    watch.at(KILL_AT, freeze_sender(launcher, frozen))
+    slack.on_call = watch
+    start_racing(launcher, data_dir=data_dir, database_url=database_url)
+    assert watch.wait_for(KILL_AT, within=READY_WITHIN, alive=launcher.started)
+    assert frozen.killed.wait(STOP_WITHIN) and frozen.serve is not None
+    stopped_at = time.monotonic()
+    [survivor] = [s for s in launcher.started if s is not frozen.serve]
+    try:
+        with Store(database_url) as store:
+            wait_until(
+                all_delivered(slack, store),
+                within=DONE_WITHIN,
+                what=f"the survivor to finish all {len(CHANNELS)} channels while the other is frozen",
+                alive=[survivor],
+            )
+            posts_while_frozen = len(slack.posts())
+            # Frozen past its lease and the settle delay, whatever the survivor took.
+            wait_until(lambda: time.monotonic() - stopped_at >= FREEZE_FOR, within=FREEZE_FOR + 1, what="the freeze")
+    finally:
+        os.kill(frozen.serve.process.pid, signal.SIGCONT)
+    woken = frozen.serve
+    # It wakes with answers to read and claims to post: every one of them is refused by the fence or
+    # recorded as the post the survivor found, never sent again.
+    wait_until(woken.healthy, within=READY_WITHIN, what="the continued instance answering", alive=[woken])
+    wait_until(
+        lambda: any(
+            marker in woken.log_text()
+            for marker in ("no longer ours", "too long since the fence", "already recorded", "not recorded")
+        ),
+        within=DONE_WITHIN,
+        what="the continued instance to meet its lost claims",
+        alive=[woken],
+    )
+    with Store(database_url) as store:
+        launcher.stop_all()
+        assert len(slack.posts()) == posts_while_frozen, "the continued instance posted again"
+        assert_each_channel_posted_once(slack, store)
+    assert frozen.call is not None
+    channel = frozen.call.args["channel"]
+    assert any(
+        c.token == survivor.token and c.args.get("channel") == channel for c in slack.calls_to("conversations.history")
+    ), f"the survivor never looked in {channel} for the post the frozen one had sent"

@@ -375,3 +375,47 @@ def test_coalesced_occurrences_are_recorded_as_skipped(store: Store, slack: Slac
     skipped = store.deliveries(status="skipped")
     assert [(d.scheduled_at, d.last_error) for d in skipped] == [(o.at, "coalesced") for o in missed]
     assert len(slack.posts()) == 1
+
+
+# ---- a lost database ---------------------------------------------------------------------------------
+
+
+class FlakyStore(Store):
+    """A delivery log that can be taken down: every write of a delivery's progress fails meanwhile."""
+
+    down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise ConnectionError("database unreachable")
+
+    def begin_send(self, delivery_id: int, **kw: Any) -> bool:
+        self._check()
+        return super().begin_send(delivery_id, **kw)
+
+    def mark_failed(self, delivery_id: int, **kw: Any) -> bool:
+        self._check()
+        return super().mark_failed(delivery_id, **kw)
+
+
+def test_after_a_database_outage_an_instance_resumes_its_own_claims_at_once(url: str, slack: SlackStandIn) -> None:
+    # Before: its claims waited out their lease (120 s in serve) like anyone else's.
+    with FlakyStore(url) as store:
+        ticks = Ticks(make(store, slack, fan_out(3), lease=dt.timedelta(minutes=2)))
+        store.down = True
+        assert ticks(NOW) == TickReport(failed=3)  # claimed, then the database went away
+        assert slack.posts() == []
+        store.down = False
+        assert ticks(NOW + seconds(1)) == TickReport(posted=3)  # its own: no lease to wait out
+        assert_exactly_once(slack, store, 3)
+
+
+def test_another_instance_waits_out_the_lease_of_claims_left_by_an_outage(url: str, slack: SlackStandIn) -> None:
+    with FlakyStore(url) as store, Store(url) as other_store:
+        ticks = Ticks(make(store, slack, fan_out(3), owner="a", lease=dt.timedelta(minutes=2)))
+        other = Ticks(make(other_store, slack, fan_out(3), owner="b", lease=dt.timedelta(minutes=2)))
+        store.down = True
+        ticks(NOW)
+        assert other(NOW + seconds(1)) == TickReport()
+        assert other(NOW + dt.timedelta(minutes=2, seconds=1)) == TickReport(posted=3)
+        assert_exactly_once(slack, store, 3)

@@ -128,8 +128,8 @@ PERMANENT_ERRORS: Mapping[str, str] = {
 class PlanLike(Protocol):
     """What plan() returns: the due occurrences sorted into on time, late (still posted) and skipped.
 
-    `coalesced` (optional, read with getattr): missed occurrences superseded by a later one of the same
-    digest or commitment; they are recorded as skipped, reason "coalesced".
+    `coalesced`: missed occurrences superseded by a later one of the same digest or commitment; they
+    are recorded as skipped, reason "coalesced" (read with getattr, so a plan without it still works).
     """
 
     @property
@@ -140,6 +140,9 @@ class PlanLike(Protocol):
 
     @property
     def skipped(self) -> Sequence[Occurrence]: ...
+
+    @property
+    def coalesced(self) -> Sequence[Occurrence]: ...
 
 
 class Posting(Protocol):

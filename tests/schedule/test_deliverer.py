@@ -42,6 +42,7 @@ class Plan:
     on_time: list[Occurrence] = field(default_factory=list)
     late: list[Occurrence] = field(default_factory=list)
     skipped: list[Occurrence] = field(default_factory=list)
+    coalesced: list[Occurrence] = field(default_factory=list)
 
 
 def plan(due: list[Occurrence], now: dt.datetime) -> Plan:

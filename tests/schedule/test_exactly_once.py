@@ -361,13 +361,8 @@ def test_coalesced_occurrences_are_recorded_as_skipped(store: Store, slack: Slac
     missed = [occ("digest:every-minute", at=NOW - dt.timedelta(minutes=m)) for m in (3, 2, 1)]
     latest = occ("digest:every-minute", at=NOW)
 
-    def coalescing(due: list[Occurrence], now: dt.datetime) -> Any:
-        class WithCoalesced(Plan):
-            coalesced: list[Occurrence]
-
-        planned = WithCoalesced(on_time=[latest])
-        planned.coalesced = [o for o in due if o != latest]
-        return planned
+    def coalescing(due: list[Occurrence], now: dt.datetime) -> Plan:
+        return Plan(on_time=[latest], coalesced=[o for o in due if o != latest])
 
     deliverer = make(store, slack, [*missed, latest])
     deliverer.plan = coalescing

@@ -219,6 +219,16 @@ class Deliverer:
         # rows) never sees a row we claimed but have not registered yet.
         self._inflight: set[int] = set()
         self._claiming = asyncio.Lock()
+        timeout = getattr(getattr(poster, "client", None), "timeout", None)
+        if isinstance(timeout, int | float) and min(settle.total_seconds(), lease.total_seconds()) <= timeout:
+            # Not fatal (the fence still decides who sends), but a lost answer could then be looked for
+            # before Slack shows the post, and a lease could run out during one request.
+            logger.warning(
+                "the settle delay (%s s) and the lease (%s s) should both exceed the Slack client timeout (%s s)",
+                settle.total_seconds(),
+                lease.total_seconds(),
+                timeout,
+            )
 
     async def tick(self, now: dt.datetime, *, lookback: dt.timedelta | None = None) -> TickReport:
         """Post what fell due in (now - lookback, now] and is not in the log yet, and retry what failed."""

@@ -53,7 +53,6 @@ class Poster:
         client: AsyncWebClient,
         *,
         pacer: ChannelPacer | None = None,
-        settle: float | None = None,
         history_pages: int = 10,
         rate_limit_retries: int = 2,
         max_retry_after: float = 30.0,
@@ -62,8 +61,6 @@ class Poster:
     ):
         self.client = client
         self.pacer = pacer or ChannelPacer()
-        # Unused: how long to let Slack show a post before looking for it is the deliverer's `settle` now.
-        self.settle = settle
         self.history_pages = history_pages
         # A 429 on chat.postMessage is retried here (not in the client) up to this many times, when Slack
         # asks for at most `max_retry_after` seconds; longer waits are the deliverer's (retry later).

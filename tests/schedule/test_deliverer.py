@@ -68,7 +68,7 @@ def render(o: Occurrence, now: dt.datetime) -> dict[str, Any]:
 
 def make_poster(slack: SlackStandIn) -> Poster:
     client = build_post_client("xoxb-test", slack.api_url, timeout=5, max_retries=2, backoff_factor=0.01)
-    return Poster(client, pacer=ChannelPacer(0.0), settle=0.05)
+    return Poster(client, pacer=ChannelPacer(0.0))
 
 
 def make_deliverer(store: Store, slack: SlackStandIn, items: Sequence[Occurrence], **kw: Any) -> Deliverer:

@@ -165,7 +165,7 @@ def test_without_a_workspace_rate_there_is_no_workspace_pacing() -> None:
 
 def make_poster(slack: SlackStandIn, pacer: ChannelPacer, **kw: Any) -> Poster:
     client = build_post_client("xoxb-test", slack.api_url, timeout=5, backoff_factor=0.01, **kw)
-    return Poster(client, pacer=pacer, settle=0.05)
+    return Poster(client, pacer=pacer)
 
 
 def test_the_poster_retries_rate_limited_posts_itself_through_its_pacer(slack: SlackStandIn) -> None:

@@ -49,12 +49,11 @@ def make_poster(
     slack: SlackStandIn,
     *,
     timeout: float = 5.0,
-    settle: float = 0.05,
     pacer: ChannelPacer | None = None,
     **kw: Any,
 ) -> Poster:
     client = build_post_client("xoxb-test", slack.api_url, timeout=timeout, backoff_factor=0.01, **kw)
-    return Poster(client, pacer=pacer or ChannelPacer(0.0), settle=settle)
+    return Poster(client, pacer=pacer or ChannelPacer(0.0))
 
 
 def gaps(calls: list[Call]) -> list[float]:
@@ -136,7 +135,9 @@ def test_a_post_whose_answer_is_lost_is_an_unknown_outcome_not_resent(slack: Sla
 
 
 def test_a_post_refused_before_any_connection_is_a_plain_failure() -> None:
-    client = build_post_client("xoxb-test", "http://127.0.0.1:9/api/", timeout=0.5, max_retries=0)
+    with SlackStandIn() as gone:
+        api_url = gone.api_url  # nothing listens there once it has stopped
+    client = build_post_client("xoxb-test", api_url, timeout=0.5, max_retries=0)
     with pytest.raises(SlackDeliveryError) as info:
         run(Poster(client, pacer=ChannelPacer(0.0)).post("C1", MESSAGE, metadata={"delivery_id": 1}))
     assert not isinstance(info.value, OutcomeUnknown)

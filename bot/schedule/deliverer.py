@@ -34,8 +34,9 @@ made. Then:
   reason and one ERROR line saying what to fix; any other is retried with backoff, no sooner than
   Slack's Retry-After. A 429 asking for a short wait is retried by the poster in the same claim,
   through the pacer and through the fence again. Both clear `send_started_at`.
-- The outcome is unknown: a timeout, a connection dropped after the request went out, or a 5xx
-  (Slack documents that part of the work may be done). The row is released with `send_started_at`
+- The outcome is unknown: a timeout, a connection dropped after the request went out, a 5xx or
+  `fatal_error`/`internal_error` (Slack documents that part of the work may be done), or any
+  unexpected error once a fence has passed. The row is released with `send_started_at`
   kept and `next_attempt_at` = send start + settle. Nothing is re-sent in this claim.
 
 Unknown outcome. A claimed row with `send_started_at` set is resolved before anything else: the
@@ -362,6 +363,7 @@ class Deliverer:
                 return
 
     async def _deliver_claimed(self, delivery: Delivery, now: dt.datetime) -> Outcome:
+        fenced = False  # a send began: from then on an unexplained failure is an unknown outcome
         try:
             if delivery.outcome_unknown:
                 resolved = await self._resolve(delivery, now)
@@ -370,7 +372,8 @@ class Deliverer:
             message = self.render(delivery.to_occurrence(), now)
 
             async def fence() -> bool:
-                return await asyncio.to_thread(
+                nonlocal fenced
+                ours = await asyncio.to_thread(
                     self.store.begin_send,
                     delivery.id,
                     owner=self.owner,
@@ -379,6 +382,8 @@ class Deliverer:
                     lease=self.lease,
                     settle=self.settle,
                 )
+                fenced = fenced or ours
+                return ours
 
             ts = await self.poster.post(delivery.channel, message, metadata=_metadata(delivery), before_send=fence)
         except LeaseLost as exc:
@@ -409,6 +414,13 @@ class Deliverer:
             return "failed"
         except Exception as exc:
             logger.exception("delivery %s %s to %s: unexpected error", delivery.id, delivery.key, delivery.channel)
+            if fenced:
+                # It may have failed after the request went out: look in the channel before any resend.
+                error = f"unknown outcome: {type(exc).__name__}: {exc}"
+                await self._record(
+                    self.store.mark_unknown, delivery, error=error, now=now, check_at=self.clock() + self.settle
+                )
+                return "unknown"
             await self._fail(delivery, now, exc)
             return "failed"
         try:

@@ -37,7 +37,8 @@ made. Then:
 - The outcome is unknown: a timeout, a connection dropped after the request went out, a 5xx or
   `fatal_error`/`internal_error` (Slack documents that part of the work may be done), or any
   unexpected error once a fence has passed. The row is released with `send_started_at`
-  kept and `next_attempt_at` = send start + settle. Nothing is re-sent in this claim.
+  kept and `next_attempt_at` = now + settle (so at least settle after the send began). Nothing is
+  re-sent in this claim.
 
 Unknown outcome. A claimed row with `send_started_at` set is resolved before anything else: the
 channel's history since the scheduled time is read (by the delivery id in the message metadata). By
@@ -61,10 +62,11 @@ for the latest claim's epoch, so two holders can never both pass it for one clai
 the same row is possible only after next_attempt_at (fence + settle), and then it reads the history
 before sending. So a second send happens only if the first post is not in the history `settle`
 after its fence, which requires Slack to take longer than `settle` to show a post it accepted, or a
-process frozen in the instants between its fence's freshness check and the request leaving it. Both
-are bounded by settings: `settle` (G7BOT_SETTLE_SECONDS) must exceed the client timeout and Slack's
-delay in showing a post; the second window is microseconds wide. What is neither sent nor proved
-absent is held, never guessed.
+process frozen in the instants between its fence's freshness check and the request leaving it. The
+first is a setting: `settle` (G7BOT_SETTLE_SECONDS, 60 s) must exceed the client timeout and Slack's
+delay in showing a post (the deliverer warns when it does not exceed the timeout). The second is the
+few instructions between that check and the socket write, which no client can close without an
+idempotency key from Slack. What is neither sent nor proved absent is held, never guessed.
 """
 
 from __future__ import annotations

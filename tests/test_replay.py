@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import itertools
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -176,3 +177,24 @@ def test_seen_in_memory_forgets_after_the_window() -> None:
     assert not seen.first_sight("k", now=NOW + REPLAY_WINDOW - dt.timedelta(seconds=1), ttl=REPLAY_WINDOW)
     assert seen.first_sight("k", now=NOW + REPLAY_WINDOW, ttl=REPLAY_WINDOW)
     assert seen.first_sight("other", now=NOW + REPLAY_WINDOW, ttl=REPLAY_WINDOW)
+
+
+def test_a_replay_flood_is_summarised_in_the_log(
+    started: Started, slack: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.listeners import middleware
+
+    middleware.replays.flush()  # a clean interval, whatever ran before in this process
+    body = slash_body("summary en")
+    headers = signed_headers(body)
+
+    async def go() -> None:
+        for _ in range(51):
+            await dispatch(started, body, headers)
+
+    caplog.set_level(logging.INFO)
+    asyncio.run(go())
+    middleware.replays.flush()
+    lines = [r.getMessage() for r in caplog.records if "replay" in r.getMessage()]
+    assert len(lines) == 2, lines
+    assert "refused 49 more" in lines[1]

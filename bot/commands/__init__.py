@@ -44,7 +44,9 @@ LANG_WORDS: dict[str, Lang] = {
 _QUESTIONS: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = (
     (
         "contact",
-        frozenset({"contact", "contacts", "desk", "desks", "handles", "handle", "responsible", "ask", "phone", "email"}),
+        frozenset(
+            {"contact", "contacts", "desk", "desks", "handles", "handle", "responsible", "ask", "phone", "email"}
+        ),
         ("問い合わせ", "問合せ", "連絡先", "窓口", "担当者", "担当は", "の担当", "誰に聞", "電話", "内線", "メール"),
     ),
     (

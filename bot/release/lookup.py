@@ -245,8 +245,6 @@ class BilateralMatch:
     bilaterals: tuple[Bilateral, ...] = ()
     corrections: tuple[Correction, ...] = ()
     unknown: tuple[str, ...] = ()
-    # True when the query named a place the release has no meeting with (Japan itself, Italy).
-    named_without_meeting: bool = False
 
 
 @dataclass(frozen=True)
@@ -405,7 +403,6 @@ class ReleaseLookup:
             bilaterals=tuple(b for b in self.release.bilaterals if b.id in ids),
             corrections=corrections,
             unknown=tuple(reading.unknown),
-            named_without_meeting=bool(by_code) and not ids,
         )
 
     # --- contact desks ---------------------------------------------------------------------------------

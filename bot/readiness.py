@@ -25,6 +25,8 @@ TOKEN_DEAD = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_ex
 # a large fan-out keeps one tick busy for a while).
 STALE_TICKS = 4
 MIN_STALE_SECONDS = 60.0
+# A tick still running (posting a large fan-out at Slack's pace) counts as alive this many times longer.
+BUSY_FACTOR = 10
 CHECK_TIMEOUT = 3.0
 
 
@@ -39,6 +41,9 @@ class ServiceLike(Protocol):
     def last_tick(self) -> dt.datetime | None: ...
 
     def clock(self) -> dt.datetime: ...
+
+    @property
+    def ticking(self) -> bool: ...
 
 
 class ReadinessChecks:
@@ -137,6 +142,10 @@ class ReadinessChecks:
         if last is None:
             return None
         age = (service.clock() - last).total_seconds()
+        if service.ticking:
+            if age > self.stale_after * BUSY_FACTOR:
+                return f"one tick has been running for {age:.0f} s"
+            return None
         if age > self.stale_after:
             return f"no tick for {age:.0f} s (expected every {self.stale_after / STALE_TICKS:g} s)"
         return None

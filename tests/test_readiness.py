@@ -14,7 +14,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import create_engine
 
-from bot.readiness import MIN_STALE_SECONDS, ReadinessChecks
+from bot.readiness import BUSY_FACTOR, MIN_STALE_SECONDS, ReadinessChecks
 from bot.schedule.store import Store
 from tests.helpers import free_port
 from tests.slack_standin import Fault, SlackStandIn
@@ -28,6 +28,7 @@ REVOKED = {"ok": False, "error": "token_revoked"}
 class FakeService:
     now: dt.datetime
     last_tick: dt.datetime | None = None
+    ticking: bool = False
 
     def clock(self) -> dt.datetime:
         return self.now
@@ -176,6 +177,17 @@ def test_a_scheduler_that_stopped_ticking_is_not_ready(last_tick_ago: dt.timedel
     assert ok is ready, answer
     if not ready:
         assert answer["checks"]["scheduler"].startswith("no tick for")
+
+
+def test_a_long_tick_in_progress_is_alive_up_to_a_limit() -> None:
+    service = FakeService(now=NOW, last_tick=NOW, ticking=True)
+    readiness = checks(service=service)
+    service.now = NOW + dt.timedelta(minutes=5)  # a fan-out to hundreds of channels at Slack's pace
+    assert report(readiness)[0]
+    service.now = NOW + dt.timedelta(seconds=MIN_STALE_SECONDS * BUSY_FACTOR + 1)
+    ok, answer = report(readiness)
+    assert not ok
+    assert answer["checks"]["scheduler"].startswith("one tick has been running for")
 
 
 def test_before_the_first_tick_the_start_counts(tmp_path: Path) -> None:

@@ -155,6 +155,11 @@ class FollowupService:
         reply = build_reminder_reply(commitment, occ, lang=occ.lang, release=release, state=states.get(commitment.id))
         return build_message(reply)
 
+    @property
+    def ticking(self) -> bool:
+        """A tick is running now (a large fan-out keeps one busy for minutes); readiness allows for it."""
+        return self._current is not None and not self._current.done()
+
     async def tick(self, now: dt.datetime) -> TickReport:
         """Post what is due; the first tick after a start looks back further, to log what downtime missed."""
         self.last_tick = now

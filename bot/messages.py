@@ -103,7 +103,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "outcomes.release_summary": {
         "ja": "以下は{publisher}の発表による主な内容の要約です(「{intro}」)。採択文書の全文は "
         "`{command} docs` の資料をご覧ください。",
-        "en": "The points below are the {publisher} release's summary of the main contents (“{intro}”), "
+        "en": "As the {publisher} release puts it, “{intro}”: the points below are its summary, "
         "not the adopted texts; for the full texts see the documents in `{command} docs`.",
     },
     # docs

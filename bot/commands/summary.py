@@ -8,7 +8,7 @@ examples: summary; summary en; 概要
 from __future__ import annotations
 
 from bot.commands.base import Ask
-from bot.messages import format_date, format_range, join, msg
+from bot.messages import format_date, format_range, msg
 from bot.reply import Reply, Section
 from bot.text import escape
 
@@ -19,7 +19,8 @@ STATIC = True
 def run(ask: Ask) -> Reply:
     r, lang = ask.release, ask.lang
     m = r.meeting
-    who = join([escape(p.named(lang)) for p in m.delegation], lang)
+    # One delegate a line: English names and titles carry commas of their own.
+    who = "\n".join(escape(p.named(lang)) for p in m.delegation)
     facts = Section(
         fields=[
             f"*{msg('summary.what', lang)}*\n{escape(m.name(lang))}",

@@ -25,6 +25,7 @@ from bot.schedule.service import FollowupService, Poster, load_files
 from bot.schedule.store import Store
 from bot.schedule.wiring import start_scheduler, stop_scheduler
 from bot.settings import Settings
+from bot.text import escape
 from bot.transports import local as local_transport
 
 logger = logging.getLogger(__name__)
@@ -44,8 +45,9 @@ class Started:
         return service
 
     async def ask(self, text: str, *, user_id: str | None = None) -> dict[str, Any]:
+        # What a person typed: Slack escapes &, < and > in a slash command's text, and so does the console.
         message = await local_transport.ask(
-            self.app, self.runtime.command, text, user_id=user_id or local_transport.LOCAL_USER
+            self.app, self.runtime.command, escape(text), user_id=user_id or local_transport.LOCAL_USER
         )
         await self.service.settle()
         return message

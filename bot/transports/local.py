@@ -12,7 +12,6 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.blocks import render_message
 from bot.errors import LeaseLost
-from bot.text import escape
 
 LOCAL_USER = "ULOCAL"
 LOCAL_TEAM = "TLOCAL"
@@ -38,12 +37,8 @@ def slash_command_body(command: str, text: str, *, user_id: str = LOCAL_USER) ->
 
 
 async def ask(app: AsyncApp, command: str, text: str, *, user_id: str = LOCAL_USER) -> dict[str, Any]:
-    """Dispatch `/command text` through `app` and return the message it acknowledged with.
-
-    `text` is what the user typed; Slack escapes &, < and > in a slash command's text, and so does this.
-    """
-    body = slash_command_body(command, escape(text), user_id=user_id)
-    request = AsyncBoltRequest(body=body, mode="socket_mode")
+    """Dispatch `/command text` through `app` and return the message it acknowledged with."""
+    request = AsyncBoltRequest(body=slash_command_body(command, text, user_id=user_id), mode="socket_mode")
     response = await app.async_dispatch(request)
     if response.status != 200:
         raise RuntimeError(f"the app answered {response.status}: {response.body}")

@@ -67,9 +67,8 @@ BILATERAL_CASES = [
     case("name-ja", "経済協力開発機構", OECD),
     # Places the release has no meeting with: recognised, never guessed into another.
     *(case("no-meeting", q) for q in ("japan", "日本", "italy", "イタリア", "ukraine", "china", "india", "korea")),
-    # Single kanji inside other words are not countries: 参加 is not 加 (Canada), 英語 is not 英.
-    case("no-meeting", "参加"),
-    case("no-meeting", "英語"),
+    # Single kanji inside other words are not countries: 参加 is not 加 (Canada), 独自 is not 独 (Germany).
+    *(case("no-meeting", q) for q in ("参加", "英語", "独自", "独立", "加速", "仏教")),
     # The counterpart's ministry or agency: full, short or acronym, either language.
     *(case("ministry", q, US) for q in ("USDOC", "Department of Commerce", "商務省", "米国商務省")),
     *(case("ministry", q, US) for q in ("商務省国際貿易局", "International Trade Administration", "ITA")),
@@ -96,6 +95,12 @@ BILATERAL_CASES = [
     case("post-ja", "産業大臣", JOLY),
     case("post-ja", "カナダのAI大臣", SOLOMON),
     case("post-ja", "AI大臣", SOLOMON, FR),
+    # A one-kanji country before a post, headline style.
+    case("post-ja", "米商務次官", US),
+    case("post-ja", "加産業大臣", JOLY),
+    case("post-ja", "英デジタル閣外大臣", UK),
+    case("post-ja", "日米", US),
+    case("post-ja", "日加", *CANADA),
     case("post-en", "Canada's minister of AI", SOLOMON),
     case("post-en", "minister of AI", SOLOMON, FR),
     case("post-en", "minister of industry", JOLY),

@@ -172,12 +172,17 @@ class _Reader(Generic[T]):
             for part in parts:
                 self._chunk(part, out)
             return
+        if len(k) > 1 and k[0] in self.names:
+            # 米商務次官, 加産業大臣: a one-kanji country before a post, as Japanese headlines write it. Only
+            # when the rest is wholly understood, so that 独自 or 加速 never name Germany or Canada.
+            rest = self._read_pieces(self._segment(k[1:]))
+            if rest.found_anything and not rest.unknown:
+                out.names.append(self.names[k[0]])
+                out.add(rest)
+                return
         pieces = self._segment(k)
         if len(pieces) > 1:
-            inner: _Reading[T] = _Reading()
-            for piece in pieces:
-                if not self._known(piece, inner):
-                    inner.unknown.append(piece)
+            inner = self._read_pieces(pieces)
             if inner.found_anything:
                 out.add(inner)
                 return
@@ -187,6 +192,13 @@ class _Reader(Generic[T]):
             out.corrected.append((raw, self.names[fixed]))
             return
         out.unknown.append(raw)
+
+    def _read_pieces(self, pieces: list[str]) -> _Reading[T]:
+        inner: _Reading[T] = _Reading()
+        for piece in pieces:
+            if not self._known(piece, inner):
+                inner.unknown.append(piece)
+        return inner
 
     def _segment(self, k: str) -> list[str]:
         """Split a run of Japanese at the known words inside it; Latin letters are a word of their own."""

@@ -47,14 +47,18 @@ _QUESTIONS: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = (
         frozenset(
             {"contact", "contacts", "desk", "desks", "handles", "handle", "responsible", "ask", "phone", "email"}
         ),
-        ("問い合わせ", "問合せ", "連絡先", "窓口", "担当者", "担当は", "の担当", "誰に聞", "電話", "内線", "メール"),
+        ("問い合わせ", "問合せ", "連絡", "窓口", "担当者", "担当は", "の担当", "誰に聞", "電話", "内線", "メール"),
     ),
     (
         "followups",
         frozenset({"followup", "followups", "follow-up", "follow-ups", "commitments", "todo", "todos"}),
         ("フォローアップ", "宿題"),
     ),
-    ("outcomes", frozenset({"outcomes", "outcome", "declaration", "adopted"}), ("成果", "宣言", "声明")),
+    (
+        "outcomes",
+        frozenset({"outcomes", "outcome", "declaration", "adopted", "agree", "agreed", "agreement"}),
+        ("成果", "宣言", "声明", "合意"),
+    ),
     ("docs", frozenset({"documents", "docs", "pdf"}), ("関連資料",)),
     ("summary", frozenset({"summary", "overview"}), ("概要", "まとめ")),
     (

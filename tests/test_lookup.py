@@ -8,6 +8,8 @@ import string
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.commands import answer
 from bot.errors import ConfigError
@@ -365,3 +367,22 @@ def test_a_next_release_gets_the_gazetteer_too(release: Release) -> None:
     lookup = ReleaseLookup(release.model_copy(update={"bilaterals": [*release.bilaterals, italy]}))
     for typed in ("Italy", "イタリア", "Italian", "伊"):
         assert [b.id for b in lookup.find_bilaterals(typed).bilaterals] == ["it"], typed
+
+
+# --- any text ---------------------------------------------------------------------------------------------
+
+_ALPHABET = st.sampled_from(
+    list("abcdefgu.k ,、・の米英独仏加日国省大臣次官フランスドイツ猪飼AIＡＩｱｲ?!'-=()0123456789")
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(st.text(max_size=40), st.text(_ALPHABET, max_size=40)))
+def test_any_text_reads_without_error_and_corrections_name_what_is_shown(lookup: ReleaseLookup, text: str) -> None:
+    meetings = lookup.find_bilaterals(text)
+    shown = {b.id for b in meetings.bilaterals}
+    assert all(set(c.ids) <= shown and c.ids for c in meetings.corrections)
+    desks = lookup.find_desks(text)
+    assert all(set(c.ids) <= {d.id for d in desks.desks} for c in desks.corrections)
+    if len(key(text)) <= SHORT and key(text).isascii() and " " not in key(text):
+        assert not meetings.corrections, "a short word is never 'corrected' into another"

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     post_burst: int = Field(10, ge=1, validation_alias=_env("G7BOT_POST_BURST"))
     locale_cache_seconds: float = Field(3600.0, ge=0, validation_alias=_env("G7BOT_LOCALE_CACHE_SECONDS"))
     log_level: str = Field("INFO", validation_alias=_env("G7BOT_LOG_LEVEL"))
+    # Socket Mode: Slack pings every connection; one silent this long is replaced (bolt-python #1529).
+    socket_ping_seconds: float = Field(10.0, gt=0, validation_alias=_env("G7BOT_SOCKET_PING_SECONDS"))
+    socket_silence_seconds: float = Field(30.0, gt=0, validation_alias=_env("G7BOT_SOCKET_SILENCE_SECONDS"))
+    socket_backoff_seconds: float = Field(1.0, gt=0, validation_alias=_env("G7BOT_SOCKET_BACKOFF_SECONDS"))
+    socket_backoff_max_seconds: float = Field(60.0, gt=0, validation_alias=_env("G7BOT_SOCKET_BACKOFF_MAX_SECONDS"))
     # Who may press Done and Snooze on a reminder: any member of the installed workspace, or admins only.
     followup_actors: Literal["members", "admins"] = Field("members", validation_alias=_env("G7BOT_FOLLOWUP_ACTORS"))
     # /readyz calls auth.test at most this often, to notice a revoked bot token.

@@ -85,14 +85,12 @@ class Started:
         warning = socket_mode_mismatch_warning(self.manifest, app_token_set=self.settings.app_token is not None)
         if warning:
             logger.warning("%s", warning)
+        missing = missing_for_serve(self.settings)
+        if missing:
+            raise ConfigError("environment", missing)
         if self.settings.app_token is not None:
             run(self._serve_socket_mode())
         else:
-            if self.settings.signing_secret is None:
-                raise ConfigError(
-                    "environment",
-                    [("SLACK_SIGNING_SECRET", "required to serve HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")],
-                )
             run(self._serve_http())
         return 0
 
@@ -141,18 +139,41 @@ class Started:
         await server.serve()
 
     async def _serve_socket_mode(self) -> None:
-        from bot.transports.socket_mode import run_socket_mode
+        from bot.transports.socket_mode import SocketModeOptions, run_socket_mode
 
-        assert self.settings.app_token is not None
+        s = self.settings
+        assert s.app_token is not None
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal(sig: signal.Signals) -> None:
+            logger.info("%s received: closing the Socket Mode connection", sig.name)
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, sig)
+        options = SocketModeOptions(
+            ping_interval=s.socket_ping_seconds,
+            silence=s.socket_silence_seconds,
+            backoff=s.socket_backoff_seconds,
+            backoff_max=s.socket_backoff_max_seconds,
+        )
         scheduler = start_scheduler(self.service, self.runtime.clock)
         try:
-            await run_socket_mode(self.app, self.settings.app_token.get_secret_value(), stop=stop)
+            await run_socket_mode(self.app, s.app_token.get_secret_value(), stop=stop, options=options)
         finally:
             await stop_scheduler(scheduler, self.service)
+
+
+def missing_for_serve(settings: Settings) -> list[tuple[str, str]]:
+    """Every variable `serve` needs and lacks: Socket Mode with SLACK_APP_TOKEN, else HTTP."""
+    missing: list[tuple[str, str]] = []
+    mode = "Socket Mode" if settings.app_token is not None else "HTTP mode"
+    if settings.bot_token is None:
+        missing.append(("SLACK_BOT_TOKEN", f"required to serve {mode}: the bot token xoxb-..."))
+    if settings.app_token is None and settings.signing_secret is None:
+        missing.append(("SLACK_SIGNING_SECRET", "required to serve HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)"))
+    return missing
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:

@@ -12,6 +12,7 @@ import itertools
 import json
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,6 +85,8 @@ class SlackStandIn:
     # Socket Mode: envelopes to push to a connected client, and the acks it sent back.
     envelopes: list[dict[str, Any]] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
+    # Slack pings every Socket Mode connection every few seconds; None: never (a silent Slack).
+    ws_ping_interval: float | None = 5.0
     on_call: Callable[[Call], None] | None = None
 
     def __post_init__(self) -> None:
@@ -96,8 +99,13 @@ class SlackStandIn:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
-        self._ws_clients: list[web.WebSocketResponse] = []
+        self._ws_clients: list[_Socket] = []
         self.ws_connected = threading.Event()
+        # Every WebSocket URL apps.connections.open handed out carries a one-time ticket, as Slack's do.
+        self.tickets: list[str] = []
+        self._unused_tickets: set[str] = set()
+        self.ws_connections = 0
+        self._ws_changed = threading.Condition()
         self.ack_received = threading.Event()
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -144,8 +152,8 @@ class SlackStandIn:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self._started.set()
         await self._stop.wait()
-        for ws in list(self._ws_clients):
-            await ws.close()
+        for socket in list(self._ws_clients):
+            await socket.ws.close()
         await runner.cleanup()
 
     # ---- helpers for tests -------------------------------------------------------------------
@@ -160,11 +168,47 @@ class SlackStandIn:
         with self._lock:
             self.faults.append(fault)
 
-    def push_envelope(self, envelope: dict[str, Any]) -> None:
-        """Send a Socket Mode envelope to every connected client."""
+    def push_envelope(self, envelope: dict[str, Any]) -> int:
+        """Send a Socket Mode envelope to every connected client that is not silenced; how many got it."""
         assert self._loop is not None
-        for ws in list(self._ws_clients):
-            asyncio.run_coroutine_threadsafe(ws.send_str(json.dumps(envelope)), self._loop).result(5)
+        sent = 0
+        for socket in list(self._ws_clients):
+            if socket.silent or socket.ws.closed:
+                continue
+            future = asyncio.run_coroutine_threadsafe(socket.ws.send_str(json.dumps(envelope)), self._loop)
+            try:
+                future.result(5)
+            except (ConnectionError, RuntimeError):  # it was closing
+                continue
+            sent += 1
+        return sent
+
+    def disconnect(self, reason: str) -> int:
+        """Slack's `disconnect` message (refresh_requested, link_disabled, warning) to every client."""
+        return self.push_envelope({"type": "disconnect", "reason": reason, "debug_info": {"host": "standin"}})
+
+    def drop_connections(self) -> None:
+        """Cut every WebSocket without a close frame, as a lost network or a restarted Slack host does."""
+        assert self._loop is not None
+        for socket in list(self._ws_clients):
+            self._loop.call_soon_threadsafe(socket.transport.abort)
+
+    def silence_connections(self) -> None:
+        """The open WebSockets stay open but go quiet: no pings, no pongs, no envelopes, acks ignored.
+
+        That is what a client sees when Slack stops routing to a connection it still holds open
+        (bolt-python #1529). Connections opened later are healthy.
+        """
+        for socket in list(self._ws_clients):
+            socket.silent = True
+
+    def wait_for_connections(self, count: int, timeout: float) -> bool:
+        """Until `count` WebSockets in all have been greeted with hello."""
+        with self._ws_changed:
+            return self._ws_changed.wait_for(lambda: self.ws_connections >= count, timeout)
+
+    def open_connections(self) -> int:
+        return sum(1 for socket in self._ws_clients if not socket.ws.closed)
 
     # ---- Web API ------------------------------------------------------------------------------
     async def _api(self, request: web.Request) -> web.Response:
@@ -238,7 +282,11 @@ class SlackStandIn:
     def _m_apps_connections_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if not token or not token.startswith("xapp-"):
             return {"ok": False, "error": "not_allowed_token_type"}
-        return {"ok": True, "url": f"ws://{self.host}:{self.port}/ws"}
+        ticket = f"ticket-{uuid.uuid4()}"
+        with self._lock:
+            self.tickets.append(ticket)
+            self._unused_tickets.add(ticket)
+        return {"ok": True, "url": f"ws://{self.host}:{self.port}/ws?ticket={ticket}&app_id=A0LOCAL"}
 
     def _rate_limited(self, channel: str) -> float:
         limit = self.rate_limit
@@ -298,22 +346,70 @@ class SlackStandIn:
         return {"ok": True, "message_ts": f"{int(time.time())}.000000"}
 
     # ---- Socket Mode ---------------------------------------------------------------------------
-    async def _ws(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=None)
+    async def _ws(self, request: web.Request) -> web.StreamResponse:
+        ticket = request.query.get("ticket", "")
+        with self._lock:
+            valid = ticket in self._unused_tickets
+            self._unused_tickets.discard(ticket)
+        if not valid:
+            return web.Response(status=401, text="invalid or used ticket")
+        # autoping off: the stand-in answers pings itself, so that a silenced connection can stop answering.
+        ws = web.WebSocketResponse(heartbeat=None, autoping=False, timeout=1.0)
         await ws.prepare(request)
-        self._ws_clients.append(ws)
-        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0LOCAL"}}))
-        self.ws_connected.set()
-        for envelope in list(self.envelopes):
-            await ws.send_str(json.dumps(envelope))
-        async for msg in ws:
-            if msg.type == WSMsgType.TEXT:
-                data = json.loads(msg.data)
-                with self._lock:
-                    self.acks.append(data)
-                self.ack_received.set()
-        self._ws_clients.remove(ws)
+        assert request.transport is not None
+        socket = _Socket(ws, request.transport)
+        self._ws_clients.append(socket)
+        pinger = asyncio.create_task(self._ping(socket))
+        try:
+            await ws.send_str(
+                json.dumps(
+                    {
+                        "type": "hello",
+                        "num_connections": len(self._ws_clients),
+                        "debug_info": {"host": "standin", "approximate_connection_time": 18060},
+                        "connection_info": {"app_id": "A0LOCAL"},
+                    }
+                )
+            )
+            with self._ws_changed:
+                self.ws_connections += 1
+                self._ws_changed.notify_all()
+            self.ws_connected.set()
+            for envelope in list(self.envelopes):
+                await ws.send_str(json.dumps(envelope))
+            async for msg in ws:
+                if socket.silent:
+                    continue
+                if msg.type == WSMsgType.PING:
+                    await ws.pong(msg.data)
+                elif msg.type == WSMsgType.TEXT:
+                    data = json.loads(msg.data)
+                    with self._lock:
+                        self.acks.append(data)
+                    self.ack_received.set()
+        finally:
+            pinger.cancel()
+            self._ws_clients.remove(socket)
         return ws
+
+    async def _ping(self, socket: _Socket) -> None:
+        interval = self.ws_ping_interval
+        if interval is None:
+            return
+        while not socket.ws.closed:
+            await asyncio.sleep(interval)
+            if not socket.silent:
+                try:
+                    await socket.ws.ping(b"standin")
+                except (ConnectionError, RuntimeError):
+                    return
+
+
+@dataclass
+class _Socket:
+    ws: web.WebSocketResponse
+    transport: asyncio.BaseTransport
+    silent: bool = False
 
 
 def posts_by_channel(calls: list[Call]) -> dict[str, list[Call]]:

@@ -39,7 +39,12 @@ class Bot:
 def bot(slack: SlackStandIn, tmp_path: Path) -> Iterator[Bot]:
     slack.locales.update({"U_EN": "en-US", "U_JA": "ja-JP"})
     log = tmp_path / "stderr.log"
-    env = child_env(SLACK_APP_TOKEN=APP_TOKEN, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.api_url)
+    env = child_env(
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_API_URL=slack.api_url,
+        G7BOT_DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+    )
     with log.open("wb") as err:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err

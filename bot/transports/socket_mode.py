@@ -263,7 +263,9 @@ class _Supervisor:
                 continue
             if message.type == aiohttp.WSMsgType.PING:
                 heard = self.clock()
-                await ws.pong(message.data)
+                # A pong into a socket that just broke: the next receive reports it.
+                with contextlib.suppress(aiohttp.ClientError, ConnectionError, RuntimeError):
+                    await ws.pong(message.data)
             elif message.type == aiohttp.WSMsgType.TEXT:
                 heard = self.clock()
                 ended = self._on_text(link, message.data, hello=hello)

@@ -193,6 +193,7 @@ def test_a_replay_flood_is_summarised_in_the_log(
             await dispatch(started, body, headers)
 
     caplog.set_level(logging.INFO)
+    caplog.clear()
     asyncio.run(go())
     middleware.replays.flush()
     lines = [r.getMessage() for r in caplog.records if "replay" in r.getMessage()]

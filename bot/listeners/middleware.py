@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import re
 import threading
@@ -61,21 +62,28 @@ def acknowledged() -> BoltResponse:
 
 
 def request_key(req: AsyncBoltRequest) -> str | None:
-    """What makes a request unique: its signature and timestamp (HTTP), else the envelope or Slack's ids."""
+    """What makes a request unique: its signature and timestamp (HTTP), else the envelope or Slack's ids.
+
+    Hashed to a fixed length (the seen_requests key is at most 255 characters), behind a readable kind.
+    """
     signature = _header(req, "x-slack-signature")
     timestamp = _header(req, "x-slack-request-timestamp")
     if signature and timestamp:
-        return f"sig:{timestamp}:{signature}"
+        return _key("sig", f"{timestamp}:{signature}")
     envelope = _header(req, ENVELOPE_HEADER)
     if envelope:
-        return f"env:{envelope}"
+        return _key("envelope", envelope)
     if req.mode == "socket_mode" and isinstance(req.body, dict):
         # A redelivered envelope carries the same payload: Slack's own id of the event or interaction.
         for name in ("event_id", "trigger_id"):
             value = req.body.get(name)
             if isinstance(value, str) and value:
-                return f"{name}:{value}"
+                return _key(name, value)
     return None
+
+
+def _key(kind: str, value: str) -> str:
+    return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()}"
 
 
 def kind_of(body: object) -> str:

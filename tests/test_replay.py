@@ -8,15 +8,16 @@ import itertools
 import json
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.listeners.middleware import ENVELOPE_HEADER, REPLAY_WINDOW, SeenInMemory
-from bot.schedule.store import Store
 from bot.startup import Started
 from tests.helpers import slash_payload
+from tests.postgres import postgres_url
 from tests.signed_app import (
     NOW,
     PARIS,
@@ -152,10 +153,19 @@ def test_a_redelivered_socket_mode_envelope_runs_once(
     assert len(slack.posts()) == 1
 
 
-def test_the_record_of_seen_requests_is_shared_by_instances(tmp_path: Path, slack: SlackStandIn) -> None:
-    if not hasattr(Store, "first_sight"):
-        pytest.skip("the delivery log has no seen_requests table yet (Store.first_sight)")
-    database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+        return
+    with postgres_url() as url:
+        yield url
+
+
+def test_the_record_of_seen_requests_is_shared_by_instances(
+    tmp_path: Path, slack: SlackStandIn, shared_database: str
+) -> None:
+    database = shared_database
     one = start_http_mode(tmp_path / "one", slack.api_url, database=database)
     two = start_http_mode(tmp_path / "two", slack.api_url, database=database)
     two.runtime.clock = lambda: NOW + dt.timedelta(seconds=5)  # the replay, seconds later, elsewhere
@@ -166,7 +176,11 @@ def test_the_record_of_seen_requests_is_shared_by_instances(tmp_path: Path, slac
     async def go() -> list[str]:
         return [(await dispatch(one, body, headers)).body, (await dispatch(two, body, headers)).body]
 
-    first, on_the_other = asyncio.run(go())
+    try:
+        first, on_the_other = asyncio.run(go())
+    finally:
+        one.service.store.close()
+        two.service.store.close()
     assert "queued" in first and on_the_other == ""
     assert len(slack.posts()) == 1
 

@@ -65,10 +65,21 @@ def title(message: dict[str, Any]) -> str:
     return str(header["text"]["text"])
 
 
+@pytest.fixture(autouse=True)
+def _outside_the_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ask` and `check` keep their delivery logs under the working directory's var/: a temporary one here."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
-def started(slack: SlackStandIn) -> Iterator[Started]:
+def started(slack: SlackStandIn, tmp_path: Path) -> Iterator[Started]:
     slack.locales.update({"U_EN": "en-US", "U_JA": "ja-JP"})
-    settings = load_settings(api_url=slack.api_url, bot_token=BOT_TOKEN, signing_secret=SECRET)
+    settings = load_settings(
+        api_url=slack.api_url,
+        bot_token=BOT_TOKEN,
+        signing_secret=SECRET,
+        database_url=f"sqlite:///{tmp_path / 'g7bot.sqlite3'}",
+    )
     yield start(settings)
 
 

@@ -156,7 +156,8 @@ class WithoutRequestBody(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if "body:" in message:
-            record.msg = message.split("body:", 1)[0].rstrip(" ,(") + " (body not logged))"
+            # The headers quoted before it come from the sender too: escaped and shortened.
+            record.msg = log_safe(message.split("body:", 1)[0].rstrip(" ,("), limit=300) + " (body not logged))"
             record.args = ()
         return True
 

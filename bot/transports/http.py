@@ -161,7 +161,7 @@ def build_bolt_request(raw_body: str, headers: dict[str, str], query: str = "") 
 
 
 class SlackASGI:
-    """The bot's ASGI application: Slack's events endpoint and a health check."""
+    """The bot's ASGI application: Slack's events endpoint (signature checked first), health and readiness."""
 
     def __init__(
         self,

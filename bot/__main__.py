@@ -37,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # main() quietens two loggers below; put them back afterwards, so that calling it in process
+    # (tests, an embedding script) leaves logging as it found it.
+    quietened = {name: logging.getLogger(name).level for name in ("apscheduler", "bot.schedule")}
+    try:
+        return _main(argv)
+    finally:
+        for name, level in quietened.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     from bot.settings import load_settings
     from bot.startup import DatabaseUnavailable

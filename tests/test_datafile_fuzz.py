@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -163,11 +162,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("G7BOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("G7BOT_MANIFEST", str(tmp_path / "manifest.yml"))
-    # main() quietens these for local use; put them back so later tests' log assertions still see them.
-    levels = {name: logging.getLogger(name).level for name in ("bot.schedule", "apscheduler", "")}
     yield tmp_path
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
 
 
 def target(workdir: Path, name: str) -> Path:

@@ -325,3 +325,16 @@ def test_a_bad_setting_is_one_line_naming_the_variable(
     assert lines[0] == "g7bot: configuration error"
     assert lines[1].startswith(f"environment: {variable}: ")
     assert expected in err
+
+
+def test_main_in_process_leaves_logging_as_it_found_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: `ask` left bot.schedule at ERROR, hiding every later warning in the same process."""
+    from bot.__main__ import main
+
+    monkeypatch.chdir(tmp_path)
+    before = {name: logging.getLogger(name).level for name in ("bot.schedule", "apscheduler")}
+    assert main(["ask", "help", "en"]) == 0
+    assert {name: logging.getLogger(name).level for name in before} == before
+    assert "summary" in capsys.readouterr().out

@@ -415,3 +415,52 @@ def test_another_instance_waits_out_the_lease_of_claims_left_by_an_outage(url: s
         assert other(NOW + seconds(1)) == TickReport()
         assert other(NOW + dt.timedelta(minutes=2, seconds=1)) == TickReport(posted=3)
         assert_exactly_once(slack, store, 3)
+
+
+# ---- the heartbeat -----------------------------------------------------------------------------------
+
+
+class Gate:
+    """A Poster whose posts wait at a gate before their turn (a long pacing queue, say)."""
+
+    def __init__(self, inner: Poster):
+        self.inner = inner
+        self.waiting = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def post(self, channel: str, message: Any, *, metadata: Any, before_send: Any = None) -> str:
+        self.waiting.set()
+        await self.go.wait()
+        return await self.inner.post(channel, message, metadata=metadata, before_send=before_send)
+
+    async def find_posted(self, channel: str, delivery_id: object, *, since: dt.datetime) -> str | None:
+        return await self.inner.find_posted(channel, delivery_id, since=since)
+
+
+def test_the_lease_is_renewed_while_its_holder_waits(store: Store, slack: SlackStandIn) -> None:
+    lease = seconds(0.3)
+    gate = Gate(make_poster(slack))
+    items = [occ("digest:d00", channel="C00", at=dt.datetime.now(dt.UTC) - seconds(1))]
+    a = make(store, slack, items, owner="a", lease=lease, poster=gate)  # type: ignore[arg-type]
+
+    async def scenario() -> TickReport:
+        tick = asyncio.create_task(a.tick(dt.datetime.now(dt.UTC)))
+        await gate.waiting.wait()
+        [row] = await asyncio.to_thread(store.deliveries)
+        first = row.lease_until
+        assert first is not None
+        # Wait (polling) until the heartbeat has renewed the lease past the one the claim took.
+        for _ in range(200):
+            [row] = await asyncio.to_thread(store.deliveries)
+            if row.lease_until is not None and row.lease_until > first + lease:
+                break
+            await asyncio.sleep(0.05)
+        assert row.lease_until is not None and row.lease_until > first + lease
+        # Past the first lease, the holder still holds it: nobody else can claim it.
+        later = await asyncio.to_thread(store.claim_retries, now=first + seconds(0.01), owner="b", lease=LEASE, limit=5)
+        assert later == []
+        gate.go.set()
+        return await tick
+
+    assert asyncio.run(scenario()) == TickReport(posted=1)
+    assert len(slack.posts()) == 1

@@ -268,7 +268,12 @@ def open_store(
             ) from None
         except DBAPIError as exc:
             reason = " ".join(str(exc.orig).split()) or type(exc.orig).__name__
-            if parsed.get_backend_name() == "sqlite" or any(p in reason for p in _PERMANENT_DATABASE_ERRORS):
+            sqlite = parsed.get_backend_name() == "sqlite"
+            # A SQLite file that another process holds locked will be free again; any other SQLite error
+            # (not a database, read-only, cannot be opened) is the path's fault.
+            if (sqlite and "locked" not in reason and "busy" not in reason) or any(
+                p in reason for p in _PERMANENT_DATABASE_ERRORS
+            ):
                 raise ConfigError("environment", [(setting, f"cannot open {shown}: {reason}")]) from None
             remaining = deadline - monotonic()
             if remaining <= 0:

@@ -338,3 +338,11 @@ def test_main_in_process_leaves_logging_as_it_found_it(
     assert main(["ask", "help", "en"]) == 0
     assert {name: logging.getLogger(name).level for name in before} == before
     assert "summary" in capsys.readouterr().out
+
+
+def test_a_locked_sqlite_file_is_waited_for_not_a_config_error(tmp_path: Path) -> None:
+    clock = FakeClock()
+    calls, connect = flaky(1, "database is locked")
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    assert open_store(url, setting="G7BOT_DATABASE_URL", wait_seconds=5, connect=connect, sleep=clock.sleep) == "store"
+    assert len(calls) == 2

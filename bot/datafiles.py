@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import typing
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -102,4 +104,50 @@ def load_yaml_model(path: Path, model: type[M], *, empty: str | None = None) -> 
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError.from_validation(path, exc) from None
+        error = ConfigError.from_validation(path, exc)
+        unknown = {_dotted(e["loc"]): e["loc"] for e in exc.errors() if e["type"] == "extra_forbidden"}
+        problems = [
+            (field, _unknown_key(model, unknown[field]) if field in unknown else reason)
+            for field, reason in error.problems
+        ]
+        raise ConfigError(path, problems) from None
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc) if loc else "(top level)"
+
+
+def _unknown_key(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """'unknown key' with the keys allowed there, and the likely one when it is a typo."""
+    known = _fields_at(model, loc[:-1])
+    if not known:
+        return "unknown key: not allowed here"
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown key{hint}: expected one of {', '.join(known)}"
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The field names of the model found by following `loc` (keys and list indexes) from `model`."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside `X`, `X | None` or `list[X]`, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

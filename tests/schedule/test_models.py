@@ -191,8 +191,18 @@ BAD_SCHEDULES: list[Any] = [
         "Field required",
         id="missing-reminders-channel",
     ),
-    pytest.param(lambda d: d.update(digest=[]), "digest", "Extra inputs are not permitted", id="unknown-key"),
-    pytest.param(_digest(when="mondays"), "digests.0.when", "Extra inputs are not permitted", id="unknown-digest-key"),
+    pytest.param(
+        lambda d: d.update(digest=[]),
+        "digest",
+        "unknown key (did you mean digests?): expected one of timezone, digests, reminders, grace_minutes",
+        id="unknown-key",
+    ),
+    pytest.param(
+        _digest(when="mondays"),
+        "digests.0.when",
+        "unknown key: expected one of id, channel, cron, timezone, lang,",
+        id="unknown-digest-key",
+    ),
     pytest.param(_digest(lang="fr"), "digests.0.lang", "'ja' or 'en'", id="unknown-lang"),
     pytest.param(
         _digest(lookahead_days=-1),
@@ -359,7 +369,9 @@ BAD_COMMITMENTS: list[Any] = [
         "'bilateral'",
         id="unknown-source-kind",
     ),
-    pytest.param(_set(owner="ai-digital"), "commitments.0.owner", "Extra inputs are not permitted", id="unknown-key"),
+    pytest.param(
+        _set(owner="ai-digital"), "commitments.0.owner", "unknown key (did you mean owner_desk?)", id="unknown-key"
+    ),
 ]
 
 

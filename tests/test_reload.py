@@ -214,3 +214,18 @@ def test_the_service_reports_what_it_held(started: Started, data_dir: Path) -> N
     assert confirmed.applied
     assert not confirmed.needs_confirmation
     assert digest_ids(started) == ["tokyo-monday", "paris-weekly"]
+
+
+@pytest.mark.parametrize("text", ["admin reload confirm", "管理 再読込 確認", "admin reload CONFIRM en"])
+def test_confirm_in_either_language(started: Started, data_dir: Path, text: str) -> None:
+    (data_dir / "schedule.yml").write_text(SCHEDULE[: SCHEDULE.index("  - id: paris-weekly")], encoding="utf-8")
+    reload(started, text)
+    assert digest_ids(started) == ["tokyo-weekly"]
+
+
+def test_the_held_reply_in_japanese(started: Started, data_dir: Path) -> None:
+    (data_dir / "schedule.yml").write_text(SCHEDULE[: SCHEDULE.index("  - id: paris-weekly")], encoding="utf-8")
+    text = reload(started, "admin reload ja")
+    assert "何も適用していません" in text
+    assert "ダイジェスト `paris-weekly`" in text
+    assert "/g7 admin reload confirm" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import signal
 import sys
 import time
@@ -237,6 +238,7 @@ class DatabaseUnavailable(BotError):
 
 
 # Answers from PostgreSQL that waiting will not change: the URL or the server's set-up is wrong.
+_CONNECT_TIMEOUT_SECONDS = 10
 _PERMANENT_DATABASE_ERRORS = ("does not exist", "authentication failed", "no password supplied", "not permitted")
 
 
@@ -256,6 +258,10 @@ def open_store(
     """
     parsed = make_url(url)
     shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        # A host that drops packets would hold each attempt for the system's TCP timeout (minutes).
+        timeout = max(1, min(_CONNECT_TIMEOUT_SECONDS, math.ceil(wait_seconds)))
+        url = parsed.update_query_dict({"connect_timeout": str(timeout)}).render_as_string(hide_password=False)
     deadline = monotonic() + wait_seconds
     delay, attempt = 0.5, 1
     while True:

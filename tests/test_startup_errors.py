@@ -346,3 +346,19 @@ def test_a_locked_sqlite_file_is_waited_for_not_a_config_error(tmp_path: Path) -
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     assert open_store(url, setting="G7BOT_DATABASE_URL", wait_seconds=5, connect=connect, sleep=clock.sleep) == "store"
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "wait", "expected"),
+    [
+        pytest.param(URL, 60, URL + "?connect_timeout=10", id="capped-at-10"),
+        pytest.param(URL, 2.5, URL + "?connect_timeout=3", id="within-the-wait"),
+        pytest.param(URL + "?connect_timeout=30", 60, URL + "?connect_timeout=30", id="own-timeout-kept"),
+        pytest.param("sqlite:///x.sqlite3", 60, "sqlite:///x.sqlite3", id="sqlite-untouched"),
+    ],
+)
+def test_each_connection_attempt_is_bounded(url: str, wait: float, expected: str) -> None:
+    """A database host that drops packets must not hold an attempt for minutes past the wait."""
+    calls, connect = flaky(0)
+    open_store(url, setting="G7BOT_DATABASE_URL", wait_seconds=wait, connect=connect)
+    assert calls == [expected]

@@ -179,6 +179,7 @@ class _Supervisor:
                     )
                     continue
                 except _AttemptFailed as failed:
+                    refusals = 0  # "in a row": an outage in between says nothing about the token
                     failures += 1
                     delay = max(self._delay(failures), failed.retry_after)
                     logger.warning(

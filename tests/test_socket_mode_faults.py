@@ -339,15 +339,15 @@ def test_a_dropped_socket_is_replaced(slack: SlackStandIn, spawn: Any) -> None:
 
 def test_a_silent_socket_is_detected_and_replaced(fast_slack: SlackStandIn, spawn: Any) -> None:
     slack = fast_slack
-    child = spawn(slack.api_url, G7BOT_SOCKET_SILENCE_SECONDS="2")
+    child = spawn(slack.api_url, G7BOT_SOCKET_SILENCE_SECONDS="3")
     connected(slack, child)
     answered(slack, child, "env-before-silence")
     started = time.monotonic()
     # The socket stays open, but Slack no longer pings it or routes anything to it (bolt-python #1529).
     slack.silence_connections()
     connected(slack, child, 2)
-    assert time.monotonic() - started < 2 + 5
-    child.wait_for(r"WARNING .*Slack sent nothing for 2 s")
+    assert time.monotonic() - started < 3 + 5
+    child.wait_for(r"WARNING .*Slack sent nothing for 3 s")
     answered(slack, child, "env-after-silence")
     assert slack.ws_connections == 2  # Slack's pings on the new connection keep it: no spurious replacement
     assert_clean_stop(child)
@@ -355,10 +355,10 @@ def test_a_silent_socket_is_detected_and_replaced(fast_slack: SlackStandIn, spaw
 
 def test_pings_keep_a_quiet_connection(fast_slack: SlackStandIn, spawn: Any) -> None:
     slack = fast_slack
-    child = spawn(slack.api_url, G7BOT_SOCKET_SILENCE_SECONDS="1")
+    child = spawn(slack.api_url, G7BOT_SOCKET_SILENCE_SECONDS="1.5")
     connected(slack, child)
-    # Four silence thresholds without a single envelope: only Slack's pings show the connection lives.
-    assert not slack.wait_for_connections(2, 4.0), child.log()
+    # Three silence thresholds without a single envelope: only Slack's pings show the connection lives.
+    assert not slack.wait_for_connections(2, 4.5), child.log()
     answered(slack, child, "env-after-quiet")
     assert "Slack sent nothing" not in child.log()
     assert_clean_stop(child)

@@ -21,6 +21,17 @@ SHARED = ROOT.parent / "shared"
 NOW = dt.datetime(2025, 12, 15, 0, 0, tzinfo=dt.UTC)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Module- and session-scoped fixtures run before any test's own directory: give them one too."""
+    before = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("workdir"))
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's Slack tokens or bot settings, or writes into the checkout.

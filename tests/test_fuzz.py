@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import itertools
 import re
 import time
 from collections.abc import Iterator
@@ -116,6 +117,10 @@ def runner() -> Iterator[asyncio.Runner]:
         yield r
 
 
+# Slack gives every request a trigger id of its own; identical bodies in one second are a replay (refused).
+_TRIGGERS = itertools.count(1)
+
+
 def http_form(text: str) -> str:
     return urlencode(
         {
@@ -128,7 +133,7 @@ def http_form(text: str) -> str:
             "text": text,
             "api_app_id": "A0FUZZ",
             "response_url": "https://hooks.slack.invalid/commands/1",
-            "trigger_id": "1.2.3",
+            "trigger_id": f"1.2.{next(_TRIGGERS)}",
         }
     )
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import ClientError
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.payload import BytesPayload
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -97,11 +100,15 @@ class Poster:
                 checked = self.monotonic()
                 if before_send is not None and not await before_send():
                     raise LeaseLost(f"chat.postMessage to {channel}: no longer ours to send")
-                if self.monotonic() - checked > self.fence_max_age:
+
+                def fresh(checked: float = checked) -> bool:
+                    return self.monotonic() - checked <= self.fence_max_age
+
+                if not fresh():
                     # Frozen or starved between the check and the send: the check may be stale by now.
                     raise LeaseLost(f"chat.postMessage to {channel}: too long since the fence was checked")
                 try:
-                    return await self._post_once(channel, message, payload)
+                    return await self._post_once(channel, message, payload, fresh=fresh)
                 except SlackDeliveryError as exc:
                     wait = exc.retry_after
                     if exc.error != "ratelimited" or wait is None or wait > self.max_retry_after:
@@ -112,10 +119,29 @@ class Poster:
                 await self.pacer.rate_limited(wait + random.uniform(0, 0.25))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _post_once(self, channel: str, message: Mapping[str, Any], payload: dict[str, Any]) -> str:
+    async def _post_once(
+        self,
+        channel: str,
+        message: Mapping[str, Any],
+        payload: dict[str, Any],
+        *,
+        fresh: Callable[[], bool] = lambda: True,
+    ) -> str:
+        body = _FencedBody(json.dumps({"channel": channel, "metadata": payload, **message}).encode(), fresh=fresh)
         try:
-            response = await self.client.chat_postMessage(channel=channel, metadata=payload, **message)
-        except SlackApiError as exc:
+            # Sent through api_call with our own body: it checks the fence is fresh as the request's body
+            # is about to be written, after the connection was made, the latest moment a client can.
+            response = await self.client.api_call("chat.postMessage", data=body, headers=dict(_JSON))  # type: ignore[arg-type]
+        except Exception as exc:
+            if body.refused:
+                raise LeaseLost(f"chat.postMessage to {channel}: too long since the fence was checked") from exc
+            self._raise_post_error(channel, exc)
+        self.pacer.posted()
+        return str(response["ts"])
+
+    def _raise_post_error(self, channel: str, exc: Exception) -> NoReturn:
+        """Raise what a failed chat.postMessage means: OutcomeUnknown when it may have landed."""
+        if isinstance(exc, SlackApiError):
             status = exc.response.status_code if exc.response is not None else None
             if status == 429:
                 self.pacer.note_rate_limited()
@@ -123,15 +149,14 @@ class Poster:
             if (status is not None and status >= 500) or error.error in MAYBE_DONE_ERRORS:
                 raise OutcomeUnknown(str(error), error=error.error) from exc
             raise error from exc
-        except (TimeoutError, ClientError) as exc:
+        if isinstance(exc, TimeoutError | ClientError):
             error = _delivery_error("chat.postMessage", channel, exc)
             if _maybe_delivered(exc):
                 raise OutcomeUnknown(str(error), error=type(exc).__name__) from exc
             raise error from exc
-        except SlackClientError as exc:
+        if isinstance(exc, SlackClientError):
             raise DeliveryError(f"chat.postMessage to {channel}: {exc}") from exc
-        self.pacer.posted()
-        return str(response["ts"])
+        raise exc
 
     async def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
         """chat.update of a message the bot posted (e.g. a reminder after Done was pressed)."""
@@ -175,6 +200,35 @@ class Poster:
             f"conversations.history of {channel}: {self.history_pages} pages read, delivery {wanted} not among them",
             error=HISTORY_TRUNCATED,
         )
+
+
+_JSON = {"Content-Type": "application/json;charset=utf-8"}
+
+
+class _FencedBody(BytesPayload):
+    """A JSON request body that checks its fence is still fresh the moment aiohttp is about to write it.
+
+    Raising there aborts the request before its body leaves: Slack never gets a whole request, so a
+    process frozen between its fence and the send (connection set-up included) sends nothing stale.
+    """
+
+    def __init__(self, body: bytes, *, fresh: Callable[[], bool]):
+        super().__init__(body, content_type=_JSON["Content-Type"])
+        self._fresh = fresh
+        self.refused = False
+
+    def _check(self) -> None:
+        if not self._fresh():
+            self.refused = True
+            raise LeaseLost("the fence went stale before the request was written")
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        self._check()
+        await super().write(writer)
+
+    async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
+        self._check()
+        await super().write_with_length(writer, content_length)
 
 
 def _delivery_id_of(message: Mapping[str, Any]) -> str | None:

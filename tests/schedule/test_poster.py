@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import json
 from collections import defaultdict
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -276,13 +277,14 @@ def test_posts_to_one_channel_go_out_at_most_once_a_second(slack: SlackStandIn) 
     clock = FakeClock()
     poster = make_poster(slack, pacer=ChannelPacer(1.0, clock=clock, sleep=clock.sleep))
     sent_at: dict[str, list[float]] = defaultdict(list)
-    post_message = poster.client.chat_postMessage
+    api_call = poster.client.api_call
 
-    async def recording(**kwargs: Any) -> Any:
-        sent_at[kwargs["channel"]].append(clock())  # the fake time at which the request leaves
-        return await post_message(**kwargs)
+    async def recording(method: str, **kwargs: Any) -> Any:
+        channel = json.loads(kwargs["data"]._value)["channel"]
+        sent_at[channel].append(clock())  # the fake time at which the request leaves
+        return await api_call(method, **kwargs)
 
-    poster.client.chat_postMessage = recording  # type: ignore[method-assign]
+    poster.client.api_call = recording  # type: ignore[method-assign]
     channels = ["C1", "C2", "C1", "C3", "C1", "C2"]
 
     async def scenario() -> None:
@@ -316,3 +318,18 @@ def test_in_flight_posts_are_bounded() -> None:
 
     run(scenario())
     assert peak == 2
+
+
+def test_a_fence_gone_stale_while_the_connection_was_made_aborts_the_request(slack: SlackStandIn) -> None:
+    # The process froze after its fence, before the request left (connecting, say): it is checked again
+    # as the body is about to be written, and Slack never receives a whole request.
+    ticks = iter([0.0, 1.0, 10.0])
+    poster = make_poster(slack)
+    poster.monotonic = lambda: next(ticks, 10.0)
+
+    async def fence() -> bool:
+        return True
+
+    with pytest.raises(LeaseLost, match="too long"):
+        run(poster.post("C1", MESSAGE, metadata={"delivery_id": 1}, before_send=fence))
+    assert slack.posts() == [] and slack.messages == {}

@@ -25,8 +25,9 @@ UPDATE that succeeds only if the row is still pending, owned by us and at our ep
 lease, sets `send_started_at` (from now on the post may be in Slack) and `next_attempt_at` =
 now + settle, so that nobody, this instance included, can claim the row again before Slack has had
 `settle` to show the post in its history. The send must follow the fence within a few seconds by
-the process's monotonic clock; otherwise (the process was frozen or starved in between) it is not
-made. Then:
+the process's monotonic clock, checked again as aiohttp is about to write the request body (after the
+connection was made); otherwise (the process was frozen or starved in between) the request is
+aborted before Slack has a whole request. Then:
 - Slack answers ok: the row is marked sent with the message ts. A post is a fact, so this is
   recorded even if the lease was lost meanwhile.
 - Slack answers with an error that means "not posted" (4xx, ok:false, a 429): a permanent error
@@ -65,8 +66,8 @@ after its fence, which requires Slack to take longer than `settle` to show a pos
 process frozen in the instants between its fence's freshness check and the request leaving it. The
 first is a setting: `settle` (G7BOT_SETTLE_SECONDS, 60 s) must exceed the client timeout and Slack's
 delay in showing a post (the deliverer warns when it does not exceed the timeout). The second is the
-few instructions between that check and the socket write, which no client can close without an
-idempotency key from Slack. What is neither sent nor proved absent is held, never guessed.
+few instructions between the body-write check and the socket write, which no client can close
+without an idempotency key from Slack. What is neither sent nor proved absent is held, never guessed.
 """
 
 from __future__ import annotations

@@ -49,8 +49,6 @@ SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-bench"
 PATH = "/slack/events"
 SERVERS_PY = ROOT / "bench" / "http_servers.py"
-# Slack (and Bolt) reject a signature whose timestamp is more than 5 minutes off; re-sign well before that.
-RESIGN_AFTER = 240.0
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 FORM = {
@@ -76,17 +74,21 @@ TARGET_RPS_RATIO = 0.5  # g7bot req/s @c=16 / floor req/s @c=16 at least
 
 # ---- the request ---------------------------------------------------------------------------------------
 class SignedRequest:
-    """Prebuilt request bytes with a valid Slack v0 signature, re-signed when the timestamp gets old."""
+    """Request bytes with a valid Slack v0 signature, a new trigger id each time.
+
+    g7bot acknowledges a signed request it has seen before without running it (a replay), so every
+    request must be a new one, as each of Slack's is.
+    """
 
     def __init__(self, port: int):
         self.port = port
-        self.signed_at = 0.0
-        self.data = b""
-        self.refresh()
+        self.count = 0
 
-    def refresh(self) -> None:
+    def fresh(self) -> bytes:
+        self.count += 1
+        body = urlencode({**FORM, "trigger_id": f"1.{self.count}.bench"}).encode()
         ts = str(int(time.time()))
-        base = b"v0:" + ts.encode() + b":" + BODY
+        base = b"v0:" + ts.encode() + b":" + body
         sig = "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
         head = (
             f"POST {PATH} HTTP/1.1\r\n"
@@ -94,18 +96,12 @@ class SignedRequest:
             "User-Agent: Slackbot 1.0 (+https://api.slack.com/robots)\r\n"
             "Accept: application/json,*/*\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {len(BODY)}\r\n"
+            f"Content-Length: {len(body)}\r\n"
             f"X-Slack-Request-Timestamp: {ts}\r\n"
             f"X-Slack-Signature: {sig}\r\n"
             "\r\n"
         )
-        self.data = head.encode() + BODY
-        self.signed_at = time.monotonic()
-
-    def fresh(self) -> bytes:
-        if time.monotonic() - self.signed_at > RESIGN_AFTER:
-            self.refresh()
-        return self.data
+        return head.encode() + body
 
 
 # ---- the client ----------------------------------------------------------------------------------------

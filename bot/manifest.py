@@ -22,10 +22,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft7Validator, ValidationError
 from pydantic import BaseModel, ConfigDict
 
+from bot.datafiles import read_yaml
 from bot.errors import ConfigError
 
 MANIFEST_FILE = Path(__file__).resolve().parents[1] / "manifest.yml"
@@ -96,18 +96,8 @@ def socket_mode_mismatch_warning(manifest: AppManifest, *, app_token_set: bool) 
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(path, [("(file)", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, [("(file)", f"cannot be read: {exc}")]) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(file)"
-        raise ConfigError(path, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    # The same reader as every data file: one line per problem, dates left to the schema, never a traceback.
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         got = "an empty file" if raw is None else type(raw).__name__
         raise ConfigError(path, [("(top level)", f"expected a mapping (a Slack app manifest), got {got}")])

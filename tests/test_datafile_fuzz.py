@@ -80,9 +80,7 @@ def bad_value(draw: st.DrawFn, data: bytes, name: str) -> bytes:
     lines = _lines(data)
     i = draw(st.sampled_from(_key_lines(lines)))
     found = _KEY_LINE.match(lines[i])
-    # bot/manifest.py parses YAML itself; the values PyYAML raises on are its gap (see the xfail below).
-    values = [v for v in BAD_VALUES if name != "manifest.yml" or v not in RAISING_IN_PYYAML]
-    value = draw(st.sampled_from(values)).encode()
+    value = draw(st.sampled_from(BAD_VALUES)).encode()
     if found is not None:
         lines[i] = found["indent"] + found["key"] + b": " + value
     return b"\n".join(lines)
@@ -136,8 +134,7 @@ def tab(draw: st.DrawFn, data: bytes, name: str) -> bytes:
 
 def control_character(draw: st.DrawFn, data: bytes, name: str) -> bytes:
     at = draw(st.integers(0, len(data)))
-    # bot/manifest.py reports PyYAML's refusal of these over two lines (see the xfail below).
-    characters = [b"\r"] if name == "manifest.yml" else [b"\x00", b"\x07", b"\x1b", b"\r"]
+    characters = [b"\x00", b"\x07", b"\x1b", b"\r"]
     return data[:at] + draw(st.sampled_from(characters)) + data[at:]
 
 
@@ -234,21 +231,12 @@ def test_known_crashes_are_clear_errors(
     assert "Traceback" not in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="bot/manifest.py parses YAML with yaml.safe_load itself; it should use bot.datafiles.read_yaml",
-)
 def test_an_impossible_date_in_the_manifest(workdir: Path) -> None:
     path = target(workdir, "manifest.yml")
     path.write_bytes(PRISTINE["manifest.yml"].replace(b"_metadata:", b"x_date: 2025-13-10\n_metadata:", 1))
     assert main(["check"]) == 78
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/manifest.py parses YAML itself and prints PyYAML's two-line message; bot.datafiles.read_yaml gives one",
-)
 def test_a_control_character_in_the_manifest_is_one_line(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = target(workdir, "manifest.yml")
     path.write_bytes(b"\x00" + PRISTINE["manifest.yml"])

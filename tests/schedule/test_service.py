@@ -248,8 +248,12 @@ def test_admin_reload_keeps_the_old_schedule_on_error(started: Started, data_dir
     assert "digests.0.cron" in reply["text"]
     assert [d.id for d in started.service.schedule().digests] == ["tokyo-weekly", "paris-weekly"]
 
+    # A renamed digest is a removal as well as an addition: held until confirmed, then applied.
     (data_dir / "schedule.yml").write_text(SCHEDULE.replace("tokyo-weekly", "tokyo-monday"), encoding="utf-8")
     reply = slash(started, "admin reload en")
+    assert "confirm" in reply["text"]
+    assert [d.id for d in started.service.schedule().digests] == ["tokyo-weekly", "paris-weekly"]
+    reply = slash(started, "admin reload confirm en")
     assert "reloaded" in reply["text"]
     assert [d.id for d in started.service.schedule().digests] == ["tokyo-monday", "paris-weekly"]
 

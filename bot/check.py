@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from bot.errors import ConfigError
 from bot.manifest import load_manifest
+from bot.release.gazetteer import load_gazetteer
 from bot.release.loader import load_release
 from bot.schedule.models import (
     CommitmentsFile,
@@ -58,6 +59,7 @@ def run_check(settings: Settings) -> int:
 
     check(settings.manifest, lambda: load_manifest(settings.manifest))
     release = check(settings.release_file, lambda: load_release(settings.release_file))
+    check(settings.gazetteer_file, lambda: load_gazetteer(settings.gazetteer_file))
     commitments: CommitmentsFile | None = None
     if release is not None:
         commitments = check(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.locale import LocaleCache
+from bot.release.gazetteer import Gazetteer, load_gazetteer
 from bot.release.loader import load_release
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import Release
@@ -66,7 +67,7 @@ class Runtime:
         return cls(
             settings=settings,
             command=command,
-            lookup=ReleaseLookup(load_release(settings.release_file)),
+            lookup=ReleaseLookup(load_release(settings.release_file), load_gazetteer(settings.gazetteer_file)),
             locales=LocaleCache(ttl=settings.locale_cache_seconds),
             clock=clock,
         )
@@ -92,7 +93,7 @@ class Runtime:
             self.seen_in_memory = SeenInMemory()
         return self.seen_in_memory
 
-    def set_release(self, release: Release) -> None:
-        """Swap in a newly loaded release; requests already running keep the lookup they took."""
-        self.lookup = ReleaseLookup(release)
+    def set_release(self, release: Release, gazetteer: Gazetteer | None = None) -> None:
+        """Swap in a newly loaded release (and gazetteer); requests already running keep the lookup they took."""
+        self.lookup = ReleaseLookup(release, gazetteer if gazetteer is not None else self.lookup.gazetteer)
         self.replies.clear()

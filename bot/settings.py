@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         return self.schedule_file or self.data_dir / "schedule.yml"
 
     @property
+    def gazetteer_file(self) -> Path:
+        """data/gazetteer.yml of the data folder, or the shipped one when that folder has none."""
+        own = self.data_dir / "gazetteer.yml"
+        return own if own.exists() else DATA_DIR / "gazetteer.yml"
+
+    @property
     def commitments_file(self) -> Path:
         return self.data_dir / "commitments.yml"
 

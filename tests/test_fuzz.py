@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
-import itertools
 import re
 import time
 from collections.abc import Iterator

@@ -348,7 +348,7 @@ def test_gazetteer_refuses_a_name_under_two_codes(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(ConfigError) as err:
-        load_gazetteer.__wrapped__(path)
+        load_gazetteer(path)
     assert str(path) in str(err.value)
     assert "both US and GB" in str(err.value)
 

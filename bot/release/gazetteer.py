@@ -73,7 +73,12 @@ class Gazetteer(_Model):
         return self
 
 
-@cache
 def load_gazetteer(path: Path = GAZETTEER_FILE) -> Gazetteer:
     """Load and validate the gazetteer; raises ConfigError naming the file and field."""
     return load_yaml_model(path, Gazetteer)
+
+
+@cache
+def shipped_gazetteer() -> Gazetteer:
+    """The gazetteer shipped in data/, read once (lookups built without one of their own use it)."""
+    return load_gazetteer(GAZETTEER_FILE)

@@ -26,7 +26,7 @@ from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz, process
 
-from bot.release.gazetteer import Gazetteer, key, load_gazetteer
+from bot.release.gazetteer import Gazetteer, key, shipped_gazetteer
 from bot.release.models import Bilateral, Desk, Release, Text
 
 # A code or word this short (after normalising) matches exactly or not at all: "uk" must never become "us".
@@ -277,7 +277,7 @@ class ReleaseLookup:
 
     def __init__(self, release: Release, gazetteer: Gazetteer | None = None):
         self.release = release
-        self.gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
+        self.gazetteer = gazetteer if gazetteer is not None else shipped_gazetteer()
 
     # --- shared vocabulary -----------------------------------------------------------------------------
 

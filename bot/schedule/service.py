@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks import build_message
 from bot.errors import ConfigError
+from bot.release.gazetteer import Gazetteer, load_gazetteer
 from bot.release.loader import load_release
 from bot.release.models import Release
 from bot.schedule import changes, due
@@ -85,7 +86,7 @@ class FollowupService:
     poster: Poster
     release: Callable[[], Release]
     loaded: Loaded
-    set_release: Callable[[Release], None] = lambda release: None
+    set_release: Callable[[Release, Gazetteer], None] = lambda release, gazetteer: None
     owner: str = field(default_factory=instance_id)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
@@ -235,6 +236,7 @@ class FollowupService:
         """
         try:
             release = load_release(self.settings.release_file)
+            gazetteer = load_gazetteer(self.settings.gazetteer_file)
             loaded = load_files(self.settings, release)
         except ConfigError as exc:
             logger.warning("reload refused, keeping the previous data:\n%s", exc.describe())
@@ -252,7 +254,7 @@ class FollowupService:
             )
             return ReloadResult(changes=found)
         # Only now, with every file valid, swap them all.
-        self.set_release(release)
+        self.set_release(release, gazetteer)
         self.loaded = loaded
         logger.info(
             "reloaded data and schedule (%d added, %d removed, %d changed)",

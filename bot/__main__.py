@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # main() quietens two loggers below; put them back afterwards, so that calling it in process
     # (tests, an embedding script) leaves logging as it found it.
-    quietened = {name: logging.getLogger(name).level for name in ("apscheduler", "bot.schedule")}
+    quietened = {name: logging.getLogger(name).level for name in ("apscheduler", "alembic", "bot.schedule")}
     try:
         return _main(argv)
     finally:
@@ -60,6 +60,8 @@ def _main(argv: Sequence[str] | None) -> int:
         )
         # A line per scheduler tick is noise; its warnings and errors still show.
         logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
+        # So is Alembic's line per plug-in at every start (the store logs the migrations it runs itself).
+        logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
         cmd = args.cmd or ("serve" if settings.bot_token else "console")
         if cmd == "check":
             from bot.check import run_check

@@ -67,9 +67,13 @@ def _main(argv: Sequence[str] | None) -> int:
             from bot.check import run_check
 
             return run_check(settings)
-        from bot.startup import start
+        from bot.startup import missing_for_serve, start
 
         if cmd == "serve":
+            # Before any data is loaded or database opened: a missing token is the first thing to say.
+            missing = missing_for_serve(settings)
+            if missing:
+                raise ConfigError("environment", missing)
             return start(settings).serve()
         # Locally, scheduled posts print themselves; the scheduler's bookkeeping would only clutter them.
         logging.getLogger("bot.schedule").setLevel(logging.ERROR)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import signal
@@ -23,7 +24,7 @@ from bot.errors import BotError, ConfigError
 from bot.manifest import AppManifest, load_manifest, socket_mode_mismatch_warning
 from bot.runtime import Runtime
 from bot.schedule.service import FollowupService, Poster, load_files
-from bot.schedule.store import Store
+from bot.schedule.store import DbTimeouts, Store
 from bot.schedule.wiring import start_scheduler, stop_scheduler
 from bot.settings import Settings
 from bot.text import escape
@@ -215,6 +216,7 @@ def start(settings: Settings, *, local: bool = False, poster: Poster | None = No
             settings.console_database if local else settings.database,
             setting="the console's delivery log (var/ in the working directory)" if local else "G7BOT_DATABASE_URL",
             wait_seconds=settings.database_wait_seconds,
+            connect=functools.partial(Store, timeouts=db_timeouts(settings)),
         ),
         poster=poster,
         release=lambda: runtime.lookup.release,
@@ -295,6 +297,16 @@ def open_store(
             delay, attempt = min(delay * 2, 10.0), attempt + 1
 
 
+def db_timeouts(settings: Settings) -> DbTimeouts:
+    """How long a database session may wait or hold (G7BOT_DB_*_TIMEOUT_SECONDS)."""
+    return DbTimeouts(
+        lock=settings.db_lock_timeout_seconds,
+        statement=settings.db_statement_timeout_seconds,
+        idle_in_transaction=settings.db_idle_timeout_seconds,
+        busy=settings.db_busy_timeout_seconds,
+    )
+
+
 def build_poster(settings: Settings) -> Poster:
     from bot.schedule.pacing import ChannelPacer
     from bot.schedule.poster import Poster
@@ -302,4 +314,7 @@ def build_poster(settings: Settings) -> Poster:
 
     assert settings.bot_token is not None
     pacer = ChannelPacer(1.0, workspace_rate=settings.post_rate, workspace_burst=settings.post_burst)
-    return Poster(build_post_client(settings.bot_token.get_secret_value(), settings.api_url), pacer=pacer)
+    client = build_post_client(
+        settings.bot_token.get_secret_value(), settings.api_url, timeout=settings.slack_timeout_seconds
+    )
+    return Poster(client, pacer=pacer)

@@ -264,7 +264,8 @@ class Store:
                 return
             except DBAPIError as exc:
                 # SQLite has no advisory lock: another instance created a table between our look and ours.
-                if attempt == attempts:
+                # A database that cannot be reached is no race: the caller waits for it (open_store).
+                if attempt == attempts or _unreachable(exc):
                     raise
                 logger.info("schema upgrade raced another instance (%s); trying again", type(exc.orig).__name__)
 
@@ -690,6 +691,11 @@ class Store:
         )
         with self._tx() as conn:
             return conn.execute(stmt.returning(commitment_states.c.commitment_id)).first() is not None
+
+
+def _unreachable(exc: DBAPIError) -> bool:
+    """The error came from connecting (server down, refused, unknown database), not from a statement."""
+    return bool(exc.connection_invalidated) or exc.statement is None or "connect" in str(exc.orig).lower()
 
 
 def _claimable(now: dt.datetime, owner: str) -> Any:

@@ -333,11 +333,27 @@ def test_a_button_press_over_http_is_verified_and_handled(
 def test_admin_schedule_shows_posts_waiting_to_be_retried(started: Started, slack: SlackStandIn) -> None:
     from tests.slack_standin import Fault
 
-    slack.add_fault(Fault("chat.postMessage", status=200, times=10, body={"ok": False, "error": "not_in_channel"}))
+    # A refusal that may pass (Slack's own "ratelimited" answer) waits for a retry; not_in_channel would
+    # end the delivery for good (tests/schedule/test_admin_problems.py).
+    slack.add_fault(Fault("chat.postMessage", status=200, times=10, body={"ok": False, "error": "ratelimited"}))
     started.runtime.clock = lambda: dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC)
     slash(started, f"admin digest-now {PARIS_CHANNEL} en")
     assert started.service.store.counts()["pending"] == 1
     text = slash(started, "admin schedule en")["text"]
     assert "Failed posts waiting to be retried" in text
+    assert "ratelimited" in text
+    assert PARIS_CHANNEL in text
+
+
+def test_admin_schedule_shows_a_post_refused_for_good(started: Started, slack: SlackStandIn) -> None:
+    from tests.slack_standin import Fault
+
+    slack.add_fault(Fault("chat.postMessage", status=200, times=10, body={"ok": False, "error": "not_in_channel"}))
+    started.runtime.clock = lambda: dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC)
+    slash(started, f"admin digest-now {PARIS_CHANNEL} en")
+    counts = started.service.store.counts()
+    assert (counts["pending"], counts["failed"]) == (0, 1)
+    assert len(slack.calls_to("chat.postMessage")) == 1, "a permanent refusal is not retried"
+    text = slash(started, "admin schedule en")["text"]
     assert "not_in_channel" in text
     assert PARIS_CHANNEL in text

@@ -23,14 +23,13 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ConfigError
+from bot.listeners.middleware import ENVELOPE_HEADER
 
 logger = logging.getLogger(__name__)
 
 # apps.connections.open answers these when the app-level token itself is wrong: retrying cannot help.
 # not_allowed_token_type: a bot token (xoxb-) was given as SLACK_APP_TOKEN.
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive", "not_allowed_token_type"})
-
-ENVELOPE_HEADER = "x-slack-envelope-id"
 
 # The WebSocket URL carries a one-time connection ticket; anyone holding it can take the connection.
 _URL = re.compile(r"\b(wss?://[^/\s'\"?]+)[^\s'\"]*")

@@ -471,19 +471,16 @@ class Store:
         epoch: int | None = None,
     ) -> bool:
         """Slack said no (nothing was posted): count the attempt, release the lease, retry at `retry_at`."""
-        stmt = (
-            update(deliveries)
-            .where(self._held_by(delivery_id, owner, epoch))
-            .values(
-                attempts=deliveries.c.attempts + 1,
-                lease_owner=None,
-                lease_until=None,
-                next_attempt_at=retry_at,
-                send_started_at=None,
-                last_error=error[:_ERROR_MAX],
-            )
+        return self._release(
+            delivery_id,
+            owner,
+            epoch,
+            what="failure",
+            next_at=retry_at,
+            error=error,
+            attempts=deliveries.c.attempts + 1,
+            send_started_at=None,
         )
-        return self._mark(stmt, delivery_id, owner, "failure")
 
     def mark_unknown(
         self,
@@ -499,18 +496,16 @@ class Store:
 
         send_started_at stays set, so whoever takes it next looks in Slack's history before any resend.
         """
-        stmt = (
-            update(deliveries)
-            .where(self._held_by(delivery_id, owner, epoch), deliveries.c.send_started_at.is_not(None))
-            .values(
-                attempts=deliveries.c.attempts + 1,
-                lease_owner=None,
-                lease_until=None,
-                next_attempt_at=check_at,
-                last_error=error[:_ERROR_MAX],
-            )
+        return self._release(
+            delivery_id,
+            owner,
+            epoch,
+            what="unknown outcome",
+            next_at=check_at,
+            error=error,
+            where=deliveries.c.send_started_at.is_not(None),
+            attempts=deliveries.c.attempts + 1,
         )
-        return self._mark(stmt, delivery_id, owner, "unknown outcome")
 
     def mark_check_failed(
         self,
@@ -523,18 +518,38 @@ class Store:
         epoch: int | None = None,
     ) -> bool:
         """A history check of an unknown outcome could not be made: count it, look again at `retry_at`."""
+        return self._release(
+            delivery_id,
+            owner,
+            epoch,
+            what="failed check",
+            next_at=retry_at,
+            error=error,
+            checks=deliveries.c.checks + 1,
+        )
+
+    def _release(
+        self,
+        delivery_id: int,
+        owner: str,
+        epoch: int | None,
+        *,
+        what: str,
+        next_at: dt.datetime,
+        error: str,
+        where: Any = None,
+        **values: Any,
+    ) -> bool:
+        """Give up `owner`'s lease on a still-pending row, to be taken again at `next_at`, noting `error`."""
+        held = self._held_by(delivery_id, owner, epoch)
         stmt = (
             update(deliveries)
-            .where(self._held_by(delivery_id, owner, epoch))
+            .where(held if where is None else and_(held, where))
             .values(
-                checks=deliveries.c.checks + 1,
-                lease_owner=None,
-                lease_until=None,
-                next_attempt_at=retry_at,
-                last_error=error[:_ERROR_MAX],
+                lease_owner=None, lease_until=None, next_attempt_at=next_at, last_error=error[:_ERROR_MAX], **values
             )
         )
-        return self._mark(stmt, delivery_id, owner, "failed check")
+        return self._mark(stmt, delivery_id, owner, what)
 
     def finish(
         self,

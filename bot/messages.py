@@ -257,6 +257,42 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "ja": "{user} さんが {when} までスヌーズしました。",
         "en": "Snoozed until {when} by {user}.",
     },
+    # search
+    "search.title": {"ja": "検索: {query}", "en": "Search: {query}"},
+    "search.usage": {
+        "ja": "検索する語を続けてください: `{command} search 量子`、`{command} search semiconductors`、"
+        "`{command} search 鉄鋼 page 2`",
+        "en": "Add the words to look for: `{command} search quantum`, `{command} search 半導体`, "
+        "`{command} search steel page 2`",
+    },
+    "search.count": {
+        "ja": "{total}件見つかりました({first}〜{last}件目を表示)。",
+        "en": "{total} found (showing {first}–{last}).",
+    },
+    "search.some_words": {
+        "ja": "すべての語を含む文はありません。いずれかの語を含む文を表示します。",
+        "en": "No sentence holds every word; these hold some of them.",
+    },
+    "search.more": {
+        "ja": "ほかに{more}件あります: `{command} search {query} page {next}`",
+        "en": "{more} more: `{command} search {query} page {next}`",
+    },
+    "search.none": {
+        "ja": "「{query}」を含む文は見つかりませんでした。",
+        "en": "Nothing in the release holds “{query}”.",
+    },
+    "search.suggest": {"ja": "こちらで検索してみてください: {words}", "en": "Try: {words}"},
+    "search.release": {"ja": "{published}「{title}」", "en": "{published}, “{title}”"},
+    "search.cite_line": {"ja": "出典: {release} {lines}行目", "en": "Source: {release}, line {lines}"},
+    "search.cite_record": {"ja": "出典: {release}(データ {record})", "en": "Source: {release} (data {record})"},
+    "search.link": {"ja": "発表ページ", "en": "release page"},
+    # citations: where a reply's facts come from (bot/release/citation.py)
+    "citation.release": {
+        "ja": "出典: {publisher} {published}のニュースリリース「{title}」",
+        "en": "Source: {publisher} news release of {published}, “{title}”",
+    },
+    "citation.line": {"ja": "原文 `{file}` の{lines}行目", "en": "Original text `{file}`, line {lines}"},
+    "citation.lines": {"ja": "原文 `{file}` の{lines}行目", "en": "Original text `{file}`, lines {lines}"},
     # generic
     "list.separator": {"ja": "、", "en": ", "},
 }

@@ -11,7 +11,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from bot.commands import admin, bilateral, contact, docs, followups, help, outcomes, summary
+from bot.commands import admin, bilateral, contact, docs, followups, help, outcomes, search, summary
 from bot.commands.base import Ask, Command
 from bot.messages import msg
 from bot.release.lookup import ReleaseLookup
@@ -20,7 +20,7 @@ from bot.reply import Reply
 from bot.text import echo, tokens, unescape_slack
 
 # One line per subcommand; help and "did you mean" are generated from this list.
-_MODULES = [summary, bilateral, contact, outcomes, docs, followups, admin, help]
+_MODULES = [summary, bilateral, contact, outcomes, docs, followups, search, admin, help]
 
 # Text beyond this is not read (Slack allows 4,000 characters; no command needs more than a few words).
 INPUT_LIMIT = 500
@@ -179,12 +179,30 @@ def answer(
         lang = override or question_lang(text) or lang
         question = _strip_lang(text[:INPUT_LIMIT].split())
         reply = asked.run(replace(ask, args=tuple(words), raw_args=" ".join(question), lang=lang))
+    elif _is_topic(ask, words, topic := " ".join(_strip_lang(text[:INPUT_LIMIT].split()))):
+        # A topic typed without a command (quantum, 量子, steel): searched, in the language it was typed in.
+        lang = override or question_lang(text) or lang
+        reply = search.run(replace(ask, args=tuple(words), raw_args=topic, lang=lang))
     else:
         reply = _unknown(ask, words, typed=text[:INPUT_LIMIT].split(maxsplit=1)[0])
     if len(text) > INPUT_LIMIT:
         note = msg("error.too_long", lang, length=len(text), limit=INPUT_LIMIT)
         reply = reply.model_copy(update={"footer": [*reply.footer, note]})
     return reply
+
+
+def _is_topic(ask: Ask, words: list[str], topic: str) -> bool:
+    """Whether unknown text is a topic to search: not a name `_unknown` suggests a command for, not a typo of a
+    command, and found in the release."""
+    first = words[0]
+    if ask.lookup.is_bilateral_name(first) or (len(first) >= 3 and ask.lookup.bilaterals(first)):
+        return False
+    if ask.lookup.is_desk_keyword(first):
+        return False
+    commands = [word for c in registry() for word in c.words]
+    if process.extractOne(first, commands, scorer=fuzz.ratio, score_cutoff=75) is not None:
+        return False
+    return search.has_results(ask, topic)
 
 
 def _unknown(ask: Ask, words: list[str], *, typed: str) -> Reply:

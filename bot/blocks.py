@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.reply import Reply, Section
+from bot.reply import Citation, Reply, Section
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -28,6 +28,9 @@ MAX_CONTEXT_ELEMENTS = 10
 # Slack cuts `text` at 40,000 characters; a fallback beside blocks is for notifications, so far less.
 MAX_FALLBACK = 4000
 MAX_TEXT_OBJECT = 3000
+# A citation's elements stay within 2,000 characters each, a margin under Slack's text-object limit.
+MAX_CITATION_TEXT = 2000
+CITATION_BLOCK_ID = "g7_citation"
 
 
 # What must never be cut: an escape (&amp; &lt; &gt;), or a mention, special or link (<@U1>, <#C1|x>,
@@ -108,6 +111,13 @@ def build_section_blocks(section: Section) -> list[Block]:
     return blocks
 
 
+def build_citation_block(citation: Citation) -> ContextBlock:
+    elements = citation.elements[:MAX_CONTEXT_ELEMENTS]
+    return ContextBlock(
+        block_id=CITATION_BLOCK_ID, elements=[MarkdownTextObject(text=_clip(e, MAX_CITATION_TEXT)) for e in elements]
+    )
+
+
 def build_blocks(reply: Reply) -> list[Block]:
     """The reply's blocks, never more than Slack's 50: overflow is cut with a note."""
     head: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(plain(reply.title), MAX_HEADER)))]
@@ -130,6 +140,9 @@ def build_blocks(reply: Reply) -> list[Block]:
     if reply.footer:
         footer = reply.footer[:MAX_CONTEXT_ELEMENTS]
         tail.append(ContextBlock(elements=[MarkdownTextObject(text=_clip(f, MAX_TEXT_OBJECT)) for f in footer]))
+    if reply.citation is not None:
+        # Last, in small print: where the facts above come from.
+        tail.append(build_citation_block(reply.citation))
     room = MAX_BLOCKS - len(head) - len(tail)
     if len(body) > room:
         body = body[: room - 1]
@@ -160,7 +173,11 @@ def build_fallback(reply: Reply) -> str:
             parts.append(section.text)
         parts.extend(section.fields)
     parts.extend(reply.footer)
-    return _clip("\n".join(parts), MAX_FALLBACK)
+    if reply.citation is None:
+        return _clip("\n".join(parts), MAX_FALLBACK)
+    # The citation is kept whole at the end; the body gives way to it.
+    cite = _clip("\n".join(_clip(e, MAX_CITATION_TEXT) for e in reply.citation.elements), MAX_FALLBACK // 2)
+    return _clip("\n".join(parts), MAX_FALLBACK - len(cite) - 1) + "\n" + cite
 
 
 def build_message(reply: Reply) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""What a command answers, before it becomes Block Kit: a title, sections, a footer and buttons."""
+"""What a command answers, before it becomes Block Kit: a title, sections, a footer, buttons and a citation."""
 
 from __future__ import annotations
 
@@ -25,6 +25,14 @@ class Button(_Model):
     style: Literal["primary", "danger"] | None = None
 
 
+class Citation(_Model):
+    """Where a reply's facts come from: mrkdwn elements (escaped) for one context block, and the lines cited."""
+
+    elements: list[str] = Field(min_length=1, max_length=10)
+    source: str = ""
+    lines: list[int] = Field(default_factory=list)
+
+
 class Reply(_Model):
     """A whole answer. `title` and all texts are mrkdwn-safe: user input in them is escaped."""
 
@@ -33,3 +41,5 @@ class Reply(_Model):
     footer: list[str] = Field(default_factory=list)
     buttons: list[Button] = Field(default_factory=list)
     block_id: str | None = None
+    # Shown last, after the footer: a reply stating facts of a release ends with where they come from.
+    citation: Citation | None = None

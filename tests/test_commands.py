@@ -256,7 +256,8 @@ def test_docs_lists_every_document(lookup: ReleaseLookup, release: Release, lang
         if doc.size_kb:
             assert f"{doc.size_kb:,}" in line
             assert str(doc.format) in line
-    assert escape(release.publisher(lang)) in "\n".join(reply.footer)
+    assert reply.citation is not None
+    assert escape(release.publisher(lang)) in reply.citation.elements[0]
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from bot.commands.base import Ask
 from bot.messages import join, msg
+from bot.release.citation import cite_bilaterals, source_index
 from bot.release.lookup import Correction
 from bot.release.models import Bilateral, Lang, Release
 from bot.reply import Reply, Section
@@ -42,13 +43,16 @@ def list_reply(ask: Ask, *, lead: str | None = None) -> Reply:
     sections = [Section(text=lead)] if lead else []
     sections.append(Section(text="\n".join(lines)))
     footer = [msg("bilateral.list_hint", lang, command=ask.command)]
+    overview: frozenset[int] = frozenset()
     if ask.release.bilaterals_overview is not None:
+        overview = source_index(ask.release).overview
         # The release's own account of all eight meetings (its only mention of economic security).
         footer.insert(0, escape(ask.release.bilaterals_overview(lang)))
     return Reply(
         title=msg("bilateral.list_title", lang, count=len(ask.release.bilaterals)),
         sections=sections,
         footer=footer,
+        citation=cite_bilaterals(ask.release, lang, ask.release.bilaterals, full=False, extra=overview),
     )
 
 
@@ -84,4 +88,4 @@ def run(ask: Ask) -> Reply:
     else:
         organisations = list(dict.fromkeys(b.organisation(lang) for b in found))
         title = msg("bilateral.list_title", lang, count=len(found)) + f": {join(organisations, lang)}"
-    return Reply(title=title, sections=sections)
+    return Reply(title=title, sections=sections, citation=cite_bilaterals(ask.release, lang, found, full=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.commands.base import Ask
 from bot.messages import join, msg
+from bot.release.citation import cite_desks
 from bot.release.models import Desk, Lang
 from bot.reply import Reply, Section
 from bot.text import echo, escape
@@ -35,7 +36,12 @@ def run(ask: Ask) -> Reply:
     title = msg("contact.title", lang)
     hint = [msg("contact.hint", lang, command=ask.command)]
     if not ask.args:
-        return Reply(title=title, sections=[desk_section(d, lang) for d in release.desks], footer=hint)
+        return Reply(
+            title=title,
+            sections=[desk_section(d, lang) for d in release.desks],
+            footer=hint,
+            citation=cite_desks(release, lang, release.desks),
+        )
     match = ask.lookup.find_desks(ask.raw_args or " ".join(ask.args))
     if not match.desks:
         # Not a guess: an unknown topic gets every desk, and says the release names none for it.
@@ -45,6 +51,7 @@ def run(ask: Ask) -> Reply:
             title=title,
             sections=[Section(text=unknown), *(desk_section(d, lang) for d in release.desks)],
             footer=hint,
+            citation=cite_desks(release, lang, release.desks),
         )
     lead = [
         msg(
@@ -59,4 +66,8 @@ def run(ask: Ask) -> Reply:
     if len(match.desks) > 1:
         lead.append(msg("contact.several", lang, count=len(match.desks), text=echo(ask.raw_args)))
     sections = [Section(text="\n".join(lead))] if lead else []
-    return Reply(title=title, sections=[*sections, *(desk_section(d, lang) for d in match.desks)])
+    return Reply(
+        title=title,
+        sections=[*sections, *(desk_section(d, lang) for d in match.desks)],
+        citation=cite_desks(release, lang, match.desks),
+    )

@@ -8,7 +8,8 @@ examples: docs; 資料
 from __future__ import annotations
 
 from bot.commands.base import Ask
-from bot.messages import format_date, join, msg
+from bot.messages import join, msg
+from bot.release.citation import cite, source_index
 from bot.reply import Reply, Section
 from bot.text import escape
 
@@ -24,7 +25,10 @@ def run(ask: Ask) -> Reply:
         if doc.format and doc.size_kb:
             details.append(msg("docs.size", lang, format=doc.format, size=doc.size_kb))
         lines.append(f"• {escape(doc.title(lang))} ({join(details, lang)})")
-    where = msg(
-        "docs.where", lang, publisher=escape(release.publisher(lang)), published=format_date(release.published, lang)
+    # The citation names the release the documents are attached to, and links its page when known.
+    cited = set().union(*source_index(release).document)
+    return Reply(
+        title=msg("docs.title", lang),
+        sections=[Section(text="\n".join(lines))],
+        citation=cite(release, lang, cited),
     )
-    return Reply(title=msg("docs.title", lang), sections=[Section(text="\n".join(lines))], footer=[where])

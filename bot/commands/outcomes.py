@@ -8,7 +8,8 @@ examples: outcomes; outcomes en; 成果
 from __future__ import annotations
 
 from bot.commands.base import Ask
-from bot.messages import format_date, msg
+from bot.messages import msg
+from bot.release.citation import cite, source_index
 from bot.reply import Reply, Section
 from bot.text import escape
 
@@ -22,14 +23,8 @@ def run(ask: Ask) -> Reply:
         Section(text=f"*{escape(o.title(lang))}*\n" + "\n".join(f"• {escape(p(lang))}" for p in o.points))
         for o in release.outcomes
     ]
-    footer = [
-        msg(
-            "summary.source",
-            lang,
-            publisher=escape(release.publisher(lang)),
-            published=format_date(release.published, lang),
-        )
-    ]
+    index = source_index(release)
+    lines = set().union(*(index.outcome_full[o.id] for o in release.outcomes))
     if release.outcomes_intro is not None:
         # The points are the release's summary of the main contents, not the adopted texts: say so first.
         intro = msg(
@@ -40,4 +35,5 @@ def run(ask: Ask) -> Reply:
             command=ask.command,
         )
         sections.insert(0, Section(text=intro))
-    return Reply(title=msg("outcomes.title", lang), sections=sections, footer=footer)
+        lines |= index.outcomes_intro
+    return Reply(title=msg("outcomes.title", lang), sections=sections, citation=cite(release, lang, lines))

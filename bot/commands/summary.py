@@ -8,7 +8,8 @@ examples: summary; summary en; 概要
 from __future__ import annotations
 
 from bot.commands.base import Ask
-from bot.messages import format_date, format_range, msg
+from bot.messages import format_range, msg
+from bot.release.citation import cite, source_index
 from bot.reply import Reply, Section
 from bot.text import escape
 
@@ -44,10 +45,12 @@ def run(ask: Ask) -> Reply:
     if r.bilaterals_overview is not None:
         lines.append(escape(r.bilaterals_overview(lang)))
     outcomes = Section(text=f"*{msg('summary.outcomes', lang)}*\n" + "\n".join(lines))
+    index = source_index(r)
+    cited = set(index.meeting).union(*(index.outcome_title[o.id] for o in r.outcomes))
+    if r.bilaterals_overview is not None:
+        cited |= index.overview
     return Reply(
         title=msg("summary.title", lang),
         sections=[facts, topics, said, outcomes],
-        footer=[
-            msg("summary.source", lang, publisher=escape(r.publisher(lang)), published=format_date(r.published, lang))
-        ],
+        citation=cite(r, lang, cited),
     )

@@ -180,6 +180,8 @@ class Release(_Model):
     meeting: Meeting
     outcomes: list[Outcome] = Field(min_length=1, max_length=LIST_MAX)
     # One section per meeting when all are listed: a message holds at most 50 blocks.
+    # The release page, only when the original text itself gives it (replies link to it); never guessed.
+    url: str | None = Field(None, pattern=r"^https?://[^\s<>|]+$", max_length=500)
     bilaterals: list[Bilateral] = Field(min_length=1, max_length=40)
     desks: list[Desk] = Field(min_length=1, max_length=LIST_MAX)
     documents: list[Document] = Field(default_factory=list, max_length=LIST_MAX)

@@ -9,8 +9,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.messages import format_date, format_range, msg
+from bot.release.citation import cite, source_index
 from bot.release.models import Lang, Release
-from bot.reply import Button, Reply, Section
+from bot.reply import Button, Citation, Reply, Section
 from bot.schedule.due import Commitments, DigestItems, as_list, done_date, effective_status
 from bot.schedule.models import Commitment
 from bot.schedule.occurrence import CommitmentState, Occurrence
@@ -92,16 +93,24 @@ def _listing(heading: str, lines: list[str], empty: str) -> Section:
     return Section(text=f"*{heading}*\n" + ("\n".join(lines) if lines else empty))
 
 
-def _source_footer(release: Release, lang: Lang) -> list[str]:
-    return [
-        msg(
-            "summary.source",
-            lang,
-            publisher=escape(release.publisher(lang)),
-            published=format_date(release.published, lang),
-        ),
-        msg("followups.assumptions", lang),
-    ]
+def _listed_citation(commitments: list[Commitment], release: Release, lang: Lang) -> Citation | None:
+    """The lines each listed commitment quotes (its detail) and its owner desk's topic; None if none is listed."""
+    if not commitments:
+        return None
+    index = source_index(release)
+    lines: set[int] = set()
+    for c in commitments:
+        lines |= index.quote(c.detail.ja, kind=c.source.kind, ref=c.source.ref)
+        lines |= index.desk_topic.get(c.owner_desk, frozenset())
+    return cite(release, lang, lines)
+
+
+def _reminder_citation(c: Commitment, release: Release, lang: Lang) -> Citation:
+    """A reminder shows the quote, how its source is named, and the owner desk in full."""
+    index = source_index(release)
+    lines = index.quote(c.detail.ja, kind=c.source.kind, ref=c.source.ref)
+    lines |= index.source_brief(c.source.kind, c.source.ref) | index.desk_full.get(c.owner_desk, frozenset())
+    return cite(release, lang, lines)
 
 
 # --- digest ---------------------------------------------------------------------------------------
@@ -126,7 +135,10 @@ def build_digest_reply(items: DigestItems, *, lang: Lang, now: dt.datetime, tz: 
             ),
             _listing(msg("digest.recent", lang, days=items.recent_days), done, msg("digest.nothing_done", lang)),
         ],
-        footer=_source_footer(release, lang),
+        footer=[msg("followups.assumptions", lang)],
+        citation=_listed_citation(
+            [*items.overdue, *items.upcoming, *(d.commitment for d in items.recently_done)], release, lang
+        ),
     )
 
 
@@ -215,7 +227,7 @@ def build_reminder_reply(
     return Reply(
         title=msg("reminder.title", lang, title=escape(commitment.title(lang))),
         sections=_commitment_sections(commitment, lang=lang, release=release, lead=lead),
-        footer=_source_footer(release, lang)[:1],
+        citation=_reminder_citation(commitment, release, lang),
         buttons=[
             Button(
                 action_id=ACTION_DONE,
@@ -249,7 +261,7 @@ def build_resolved_reply(
     return Reply(
         title=msg("reminder.title", lang, title=escape(commitment.title(lang))),
         sections=_commitment_sections(commitment, lang=lang, release=release, lead=lead),
-        footer=_source_footer(release, lang)[:1],
+        citation=_reminder_citation(commitment, release, lang),
         block_id=block_id(commitment),
     )
 
@@ -293,5 +305,6 @@ def build_followups_reply(
     return Reply(
         title=msg("followups.title", lang, count=len(listed)),
         sections=sections,
-        footer=_source_footer(release, lang),
+        footer=[msg("followups.assumptions", lang)],
+        citation=_listed_citation(listed, release, lang),
     )

@@ -116,7 +116,7 @@ def test_digest_sections(lang: Lang, release: Release) -> None:
     assert "finished" in done and format_date(dt.date(2026, 11, 26), lang) in done
     assert release.desk("ai-digital").topic(lang) in upcoming
     assert release.desk("general").topic(lang) in done
-    assert release.publisher(lang) in reply.footer[0]
+    assert reply.citation is not None and release.publisher(lang) in reply.citation.elements[0]
     assert reply.buttons == []
     within_limits(reply)
 

@@ -133,7 +133,9 @@ def query_words(text: str) -> list[QueryWord]:
     """The words of a query. Japanese is cut at its hiragana (量子について -> 量子), English stopwords dropped."""
     found: list[QueryWord] = []
     for chunk in _QUERY_SPLIT.split(text):
-        for piece in _HIRAGANA_RUN.split(chunk):
+        # A word typed wholly in hiragana (ふらんす) is a word; hiragana between others is grammar.
+        pieces = [chunk] if _HIRAGANA_RUN.fullmatch(chunk) else _HIRAGANA_RUN.split(chunk)
+        for piece in pieces:
             folded = normalize(piece)
             for part in re.findall(r"[a-z0-9]+|" + _CJK.pattern + "+", folded):
                 word = _word(part)

@@ -1,4 +1,4 @@
-"""Command line: g7bot [serve | ask TEXT | console | check]."""
+"""Command line: g7bot [serve | ask TEXT | console | check | import FILE]."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--user", default=None, help="act as this Slack user id (admin commands)")
     sub.add_parser("console", help="interactive shell: type what you would type after the slash command")
     sub.add_parser("check", help="validate manifest.yml, the settings and every file under data/")
+    imp = sub.add_parser("import", help="make a release folder from a METI press release (text or saved HTML)")
+    imp.add_argument("file", help="the release: text copied from its page, or the saved page")
+    imp.add_argument("--url", default=None, help="the release page's address")
+    imp.add_argument("--id", default=None, help="release id (default meti-YYYY-MM-DD-<slug>)")
+    imp.add_argument("--into", default=None, help="parent folder (default data/releases/)")
+    imp.add_argument("--replace", action="store_true", help="replace an existing folder, keeping its files")
     return parser
 
 
@@ -49,6 +55,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
+    if args.cmd == "import":
+        # Needs no settings, tokens or database: only the gazetteer and the file.
+        from pathlib import Path
+
+        from bot.importer.cli import run_import
+        from bot.release.gazetteer import shipped_gazetteer
+        from bot.release.loader import DATA_DIR
+
+        into = Path(args.into) if args.into else DATA_DIR / "releases"
+        return run_import(Path(args.file), into=into, gazetteer=shipped_gazetteer(), url=args.url,
+                          release_id=args.id, replace=args.replace)
     from bot.settings import load_settings
     from bot.startup import DatabaseUnavailable
 

@@ -53,10 +53,6 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "ja": "二国間会談: {count}件(`{command} bilateral` で一覧)",
         "en": "Bilateral meetings: {count} (list them with `{command} bilateral`)",
     },
-    "summary.source": {
-        "ja": "出典: {publisher} {published}のニュースリリース",
-        "en": "Source: {publisher} news release of {published}",
-    },
     # bilateral
     "bilateral.list_title": {"ja": "二国間会談({count}件)", "en": "Bilateral meetings ({count})"},
     "bilateral.list_hint": {
@@ -109,10 +105,6 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     # docs
     "docs.title": {"ja": "関連資料", "en": "Related documents"},
     "docs.size": {"ja": "{format}形式、{size:,}KB", "en": "{format}, {size:,} KB"},
-    "docs.where": {
-        "ja": "資料は{publisher}の{published}のニュースリリースに掲載されています。",
-        "en": "The documents are attached to the {publisher} news release of {published}.",
-    },
     # admin
     "admin.refused": {
         "ja": "`{command} admin` は管理者だけが使えます。管理者に依頼してください。",
@@ -293,6 +285,21 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "citation.line": {"ja": "原文 `{file}` の{lines}行目", "en": "Original text `{file}`, line {lines}"},
     "citation.lines": {"ja": "原文 `{file}` の{lines}行目", "en": "Original text `{file}`, lines {lines}"},
+    # g7bot import (the command line)
+    "import.written": {"ja": "{folder} に書き込みました。", "en": "Written to {folder}."},
+    "import.exists": {
+        "ja": "{folder} は既にあります。置き換えるには --replace を付けてください(元のファイルは残します)。",
+        "en": "{folder} exists already. Add --replace to replace it (the previous files are kept).",
+    },
+    "import.nothing": {
+        "ja": "{file} から使える内容が見つかりませんでした。何も書き込んでいません。",
+        "en": "Nothing usable was found in {file}; nothing was written.",
+    },
+    "import.unreadable": {"ja": "{file} を読めません: {reason}", "en": "Cannot read {file}: {reason}"},
+    "import.invalid": {
+        "ja": "release.yml はまだ検証を通りません(上の報告を参照)。人が補ってから g7bot check で確認してください。",
+        "en": "release.yml does not validate yet (see the report above): complete it by hand, then run g7bot check.",
+    },
     # generic
     "list.separator": {"ja": "、", "en": ", "},
 }

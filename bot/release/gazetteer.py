@@ -53,6 +53,8 @@ class Gazetteer(_Model):
     posts: list[str] = Field(default_factory=list)
     synonyms: list[list[str]] = Field(default_factory=list)
     ignore: list[str] = Field(default_factory=list)
+    # Official English of Japanese names, posts and document titles, for `g7bot import` (never guessed).
+    english: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_place_per_name(self) -> Gazetteer:

@@ -145,6 +145,9 @@ class Desk(_Model):
     phone: str = Field(pattern=r"^[0-9-]+$", max_length=20)
     extension: str = Field(pattern=r"^[0-9]+$", max_length=10)
     email_as_published: str = Field(pattern=r"^[^@\s]+★[^@\s]+$", max_length=254)
+    # Some desks also publish a direct line (直通) and a fax number.
+    direct: str | None = Field(None, pattern=r"^[0-9-]+$", max_length=20)
+    fax: str | None = Field(None, pattern=r"^[0-9-]+$", max_length=20)
     keywords: list[Word] = Field(min_length=1, max_length=LIST_MAX * 2)
 
     def unit(self, lang: Lang) -> str:
@@ -177,11 +180,11 @@ class Release(_Model):
     published: Day
     title: Label
     source_file: str = Field(min_length=1, max_length=255)
+    # The release page, only when the original text itself gives it (replies link to it); never guessed.
+    url: str | None = Field(None, pattern=r"^https?://[^\s<>|]+$", max_length=500)
     meeting: Meeting
     outcomes: list[Outcome] = Field(min_length=1, max_length=LIST_MAX)
     # One section per meeting when all are listed: a message holds at most 50 blocks.
-    # The release page, only when the original text itself gives it (replies link to it); never guessed.
-    url: str | None = Field(None, pattern=r"^https?://[^\s<>|]+$", max_length=500)
     bilaterals: list[Bilateral] = Field(min_length=1, max_length=40)
     desks: list[Desk] = Field(min_length=1, max_length=LIST_MAX)
     documents: list[Document] = Field(default_factory=list, max_length=LIST_MAX)
@@ -189,6 +192,9 @@ class Release(_Model):
     # outcome points (its summary of their main contents, not the texts themselves).
     bilaterals_overview: Text | None = None
     outcomes_intro: Text | None = None
+    # Fields (dotted paths, e.g. "bilaterals.0.counterpart.name") whose English is still the Japanese,
+    # left for a person by `g7bot import`: shown in Japanese, marked as not yet translated.
+    untranslated: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Release:

@@ -1,0 +1,210 @@
+"""Bilateral meetings in every shape METI writes them: headed subsections, paragraphs, one listing sentence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from bot.importer import dates
+from bot.importer.lines import Source
+from bot.importer.people import Counterpart, counterpart
+from bot.importer.sections import Section, sentences
+from bot.release.gazetteer import Gazetteer
+
+_MEETING_WORDS = r"(?:バイ会談|二国間会談|電話会談|会談|意見交換|面会|立ち話)"
+_HEAD_SUFFIX = re.compile(rf"(?:との|と)(?:の)?{_MEETING_WORDS}$")
+_HEAD_DATE = re.compile(r"[\(（](?P<date>[^()（）]*[0-9０-９]+日[^()（）]*(?:[\(（][^()（）]*[\)）])?)[\)）]$")
+_LISTING = re.compile(
+    rf"^(?P<items>.+?)と(?:の)?{_MEETING_WORDS}(?:を)?(?:実施し|行い|行った|実施した|しました|行いました)"
+)
+_LEAD_IN = re.compile(r"^.*?(?:中には|においては|では|には|は)、")
+_PARAGRAPH = re.compile(
+    r"^(?P<who>[^、。]+?)(?:とは|との会談では|との会談において|との意見交換では|との間では)、(?P<rest>.+)$"
+)
+# 「堀内総務副大臣及び今枝デジタル副大臣とともに、」: only officials (a post at the end), not 「確認するとともに」.
+_WITH = re.compile(r"^(?P<with>[^、。]+?(?:副大臣|大臣|政務官|長官|審議官|次官|局長))(?:とともに|と共に)、")
+_SPLIT_PEOPLE = re.compile(r"及び|並びに|、")
+
+
+@dataclass
+class Meeting:
+    """One meeting with one counterpart (a meeting with two counterparts gives two, sharing `number`)."""
+
+    number: int
+    who: Counterpart
+    summary: str
+    lines: list[int]
+    participants: list[str]
+    date: dt.date | None = None
+    shape: str = ""
+
+
+@dataclass
+class Found:
+    meetings: list[Meeting] = field(default_factory=list)
+    overview: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def _split_items(text: str) -> list[str]:
+    items, depth, current = [], 0, ""
+    for ch in text:
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth = max(0, depth - 1)
+        if ch == "、" and depth == 0:
+            items.append(current)
+            current = ""
+        else:
+            current += ch
+    items.append(current)
+    return [i.strip() for i in items if i.strip()]
+
+
+def _people(text: str, gazetteer: Gazetteer) -> list[Counterpart] | None:
+    """One counterpart, or two joined by 及び (the second may share the first's organisation)."""
+    one = counterpart(text, gazetteer)
+    parts = re.split(r"及び|並びに", text)
+    if len(parts) == 2:
+        first = counterpart(parts[0], gazetteer)
+        second = counterpart(parts[1], gazetteer)
+        if first and second is None:
+            second = counterpart(f"{first.organisation}の{parts[1].strip()}", gazetteer)
+            if second is not None:
+                second = Counterpart(first.organisation, second.name, second.title)
+        if first and second:
+            return [first, second]
+    return [one] if one else None
+
+
+def _listing(source: Source, numbers: list[int], gazetteer: Gazetteer, found: Found) -> list[Counterpart]:
+    for n in numbers:
+        for sentence in sentences(source.line(n)):
+            m = _LISTING.match(sentence)
+            if not m or "の" not in m["items"]:
+                continue
+            items = _split_items(_LEAD_IN.sub("", m["items"]))
+            people: list[Counterpart] = []
+            for item in items:
+                got = _people(item, gazetteer)
+                if got is None:
+                    found.problems.append(f"line {n}: could not read the counterpart 「{item}」")
+                else:
+                    people.extend(got)
+            if not people:
+                continue
+            tail = sentence[m.end() :].lstrip("、")
+            if tail and "について" in tail:
+                found.overview = tail
+            source.use(n)
+            return people
+    return []
+
+
+def _full(short: Counterpart, listing: list[Counterpart]) -> Counterpart:
+    """The listing sentence's fuller form (given names, formal country name) of a heading's counterpart."""
+    for full in listing:
+        if full.name.endswith(short.name) or short.name.endswith(full.name):
+            return full
+    return short
+
+
+def _participants(lead: str | None, summary: str) -> list[str]:
+    out = [lead] if lead else []
+    m = _WITH.match(summary)
+    if m:
+        out += [p.strip() for p in _SPLIT_PEOPLE.split(m["with"]) if p.strip() and p.strip() != lead]
+    return out
+
+
+def read(
+    section: Section | None,
+    body: list[int],
+    source: Source,
+    gazetteer: Gazetteer,
+    *,
+    lead: str | None,
+    near: dt.date | None,
+) -> Found:
+    """Every bilateral in the section (or, without one, in `body`), and the problems met on the way."""
+    found = Found()
+    numbers = section.body() if section else body
+    if section and section.heading:
+        source.use(section.heading.line)
+    listing = _listing(source, numbers, gazetteer, found)
+    headed = [p for p in section.parts if p.heading] if section else []
+    number = 0
+    for part in headed:
+        assert part.heading is not None
+        title = part.heading.title
+        when = None
+        d = _HEAD_DATE.search(title)
+        if d:
+            span = dates.first_date(d["date"], near=near)
+            when = span.start if span else None
+            title = title[: d.start()].strip()
+        title = _HEAD_SUFFIX.sub("", title).strip()
+        people = _people(title, gazetteer)
+        number = part.heading.number
+        body_lines = [n for n in part.body if source.line(n)]
+        if people is None or not body_lines:
+            what = "its counterpart" if people is None else "its text (no paragraph under the heading)"
+            found.problems.append(
+                f"line {part.heading.line}: bilateral 「{part.heading.title}」: could not read {what}"
+            )
+            continue
+        summary = source.line(body_lines[0])
+        source.use(part.heading.line, body_lines[0])
+        for who in people:
+            found.meetings.append(
+                Meeting(
+                    number,
+                    _full(who, listing),
+                    summary,
+                    [part.heading.line, body_lines[0]],
+                    _participants(lead, summary),
+                    when,
+                    "heading",
+                )
+            )
+    if not headed:
+        for n in numbers:
+            m = _PARAGRAPH.match(source.line(n))
+            people = _people(m["who"], gazetteer) if m else None
+            if m and people:
+                number += 1
+                source.use(n)
+                for who in people:
+                    found.meetings.append(
+                        Meeting(
+                            number,
+                            _full(who, listing),
+                            m["rest"],
+                            [n],
+                            _participants(lead, m["rest"]),
+                            None,
+                            "paragraph",
+                        )
+                    )
+    if not found.meetings and listing:
+        # Only the listing sentence: every counterpart shares what it says they discussed.
+        line = next(n for n in numbers if any(p.name in source.line(n) for p in listing))
+        summary = found.overview or source.line(line)
+        for i, who in enumerate(listing, 1):
+            found.meetings.append(Meeting(i, who, summary, [line], [lead] if lead else [], None, "listing"))
+    return found
+
+
+def topics(summary: str) -> list[str]:
+    """What a meeting was about: the words before its last について, split at や; else its first clause."""
+    i = summary.rfind("について")
+    if i > 0:
+        phrase = summary[:i].rsplit("、", 1)[-1]
+        phrase = phrase[:-1] if phrase.endswith("等") else phrase
+        words = [w for w in phrase.split("や") if w]
+        if words and all(len(w) <= 150 for w in words):
+            return words
+    first = summary.split("、", 1)[0]
+    return [first[:150]]

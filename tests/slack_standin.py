@@ -45,6 +45,11 @@ class Fault:
     # Do the call's work first (a chat.postMessage is posted and shows in history at once), then delay,
     # disconnect or answer with the fault: Slack did it, but its answer comes late, never, or wrong.
     posted_first: bool = False
+    # Answer with this text (and `content_type`) instead of Slack's JSON: a proxy's page, say.
+    raw: str | None = None
+    content_type: str = "text/html"
+    # Answer 200 with a JSON body cut short and close the connection (the client cannot read the answer).
+    truncated: bool = False
 
 
 @dataclass
@@ -237,6 +242,14 @@ class SlackStandIn:
             if fault.disconnect and request.transport is not None:
                 request.transport.close()
                 return web.Response(status=204)
+            if fault.raw is not None:
+                return web.Response(text=fault.raw, status=fault.status, content_type=fault.content_type)
+            if fault.truncated and request.transport is not None:
+                cut = web.StreamResponse(headers={"Content-Type": "application/json", "Content-Length": "100"})
+                await cut.prepare(request)
+                await cut.write(b'{"ok": true, "ts": "1')
+                request.transport.close()
+                return cut
             if fault.status != 200 or fault.body is not None:
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 body = fault.body or {"ok": False, "error": "ratelimited" if fault.status == 429 else "fatal_error"}

@@ -30,14 +30,20 @@ connection was made); otherwise (the process was frozen or starved in between) t
 aborted before Slack has a whole request. Then:
 - Slack answers ok: the row is marked sent with the message ts. A post is a fact, so this is
   recorded even if the lease was lost meanwhile.
-- Slack answers with an error that means "not posted" (4xx, ok:false, a 429): a permanent error
+- Slack answers, in its own JSON, with an error code that means "not posted" (ok:false, a 429;
+  an answer without Slack's error code proves nothing and is an unknown outcome): a permanent error
   (`not_in_channel`, `channel_not_found`, `token_revoked`, ...) ends the row as `failed` with the
   reason and one ERROR line saying what to fix; any other is retried with backoff, no sooner than
-  Slack's Retry-After. A 429 asking for a short wait is retried by the poster in the same claim,
-  through the pacer and through the fence again. Both clear `send_started_at`.
-- The outcome is unknown: a timeout, a connection dropped after the request went out, a 5xx or
-  `fatal_error`/`internal_error` (Slack documents that part of the work may be done), or any
-  unexpected error once a fence has passed. The row is released with `send_started_at`
+  Slack's Retry-After (counted from the clock when the answer came, not from the tick's start).
+  Retrying forgets the send (clears `send_started_at`): the answer proved this send absent, and any
+  earlier one was proved absent by the history before this claim sent. A 429 asking for a short wait is retried by the poster in the same claim,
+  through the pacer and through the fence again.
+- The outcome is unknown: any failure to get Slack's answer except failing to connect (a timeout, a
+  connection dropped after the request went out, an answer cut short), an answer that is not Slack's
+  JSON (a proxy's page), a 5xx or `fatal_error`/`internal_error` (Slack documents that part of the
+  work may be done), or any unexpected error while the post may be in Slack: after a fence passed in
+  this claim, or before an earlier send was resolved (recording a post found in the history failed,
+  say). The row is released with `send_started_at`
   kept and `next_attempt_at` = now + settle (so at least settle after the send began). Nothing is
   re-sent in this claim.
 
@@ -68,6 +74,17 @@ first is a setting: `settle` (G7BOT_SETTLE_SECONDS, 60 s) must exceed the client
 delay in showing a post (the deliverer warns when it does not exceed the timeout). The second is the
 few instructions between the body-write check and the socket write, which no client can close
 without an idempotency key from Slack. What is neither sent nor proved absent is held, never guessed.
+
+Clocks. The epoch needs no clock, but `lease_until` and `next_attempt_at` are written from the
+writer's clock and compared with the reader's, and the history search starts from our clock's
+scheduled time in Slack's. So the argument assumes (as NTP gives, to milliseconds):
+- instances' clocks agree within `settle` minus the client timeout and Slack's delay in showing a
+  post (about 45 s with the defaults): an instance whose clock runs that far ahead of the holder's
+  could take a row over and read the history before the holder's post shows there;
+- each instance's clock is at most `_FIND_MARGIN` (1 min) ahead of Slack's, or a post made right at
+  its scheduled time would fall before the start of the history search.
+A clock ahead by more than the lease only lets others take over rows not yet sent, which the fence
+makes harmless.
 """
 
 from __future__ import annotations
@@ -366,16 +383,19 @@ class Deliverer:
                 return
 
     async def _deliver_claimed(self, delivery: Delivery, now: dt.datetime) -> Outcome:
-        fenced = False  # a send began: from then on an unexplained failure is an unknown outcome
+        # The post may be in Slack (an earlier send not yet looked for, or a fence passed in this claim):
+        # while it is, an unexplained failure is an unknown outcome, never a retry that forgets the send.
+        maybe_posted = delivery.outcome_unknown
         try:
-            if delivery.outcome_unknown:
+            if maybe_posted:
                 resolved = await self._resolve(delivery, now)
                 if resolved is not None:
                     return resolved
+                maybe_posted = False
             message = self.render(delivery.to_occurrence(), now)
 
             async def fence() -> bool:
-                nonlocal fenced
+                nonlocal maybe_posted
                 ours = await asyncio.to_thread(
                     self.store.begin_send,
                     delivery.id,
@@ -385,7 +405,7 @@ class Deliverer:
                     lease=self.lease,
                     settle=self.settle,
                 )
-                fenced = fenced or ours
+                maybe_posted = maybe_posted or ours
                 return ours
 
             ts = await self.poster.post(delivery.channel, message, metadata=_metadata(delivery), before_send=fence)
@@ -417,8 +437,9 @@ class Deliverer:
             return "failed"
         except Exception as exc:
             logger.exception("delivery %s %s to %s: unexpected error", delivery.id, delivery.key, delivery.channel)
-            if fenced:
-                # It may have failed after the request went out: look in the channel before any resend.
+            if maybe_posted:
+                # It may have failed after the request went out, or after an earlier post was found but
+                # before it was recorded: look in the channel before any resend.
                 error = f"unknown outcome: {type(exc).__name__}: {exc}"
                 await self._record(
                     self.store.mark_unknown, delivery, error=error, now=now, check_at=self.clock() + self.settle
@@ -442,7 +463,8 @@ class Deliverer:
             error = getattr(exc, "error", None)
             if error in _CANNOT_LOOK or delivery.checks + 1 >= self.max_checks:
                 return await self._hold(delivery, now, f"{exc} (after {delivery.checks + 1} look(s))")
-            retry_at = now + self.backoff(delivery.checks, retry_after=getattr(exc, "retry_after", None))
+            # From the clock, not the tick's start: a long fan-out would otherwise cut Retry-After short.
+            retry_at = self.clock() + self.backoff(delivery.checks, retry_after=getattr(exc, "retry_after", None))
             logger.warning(
                 "delivery %s: could not look in %s for an earlier post (%s); looking again at %s",
                 delivery.id,
@@ -489,7 +511,7 @@ class Deliverer:
         return "failed"
 
     async def _fail(self, delivery: Delivery, now: dt.datetime, exc: BaseException) -> None:
-        retry_at = now + self.backoff(delivery.attempts, retry_after=getattr(exc, "retry_after", None))
+        retry_at = self.clock() + self.backoff(delivery.attempts, retry_after=getattr(exc, "retry_after", None))
         await self._record(
             self.store.mark_failed, delivery, error=f"{type(exc).__name__}: {exc}", now=now, retry_at=retry_at
         )

@@ -146,7 +146,9 @@ class Poster:
             if status == 429:
                 self.pacer.note_rate_limited()
             error = _delivery_error("chat.postMessage", channel, exc)
-            if (status is not None and status >= 500) or error.error in MAYBE_DONE_ERRORS:
+            # No Slack error code (a proxy's page, a body that is not Slack's JSON) proves nothing either.
+            not_slacks = error.error is None and status != 429
+            if (status is not None and status >= 500) or error.error in MAYBE_DONE_ERRORS or not_slacks:
                 raise OutcomeUnknown(str(error), error=error.error) from exc
             raise error from exc
         if isinstance(exc, TimeoutError | ClientError):

@@ -124,10 +124,12 @@ class ProportionalJitter(Jitter):
 
 
 def _maybe_delivered(error: BaseException) -> bool:
-    """True when the request may have reached Slack before it failed (a blind retry could double it)."""
-    if isinstance(error, ClientConnectorError):
-        return False  # no connection was made
-    return isinstance(error, TimeoutError | ServerDisconnectedError | ClientOSError)
+    """True when the request may have reached Slack before it failed (a blind retry could double it).
+
+    Only a failure to connect proves it did not: any other (a timeout, a dropped connection, an answer
+    cut short or unreadable) may come after Slack did the work.
+    """
+    return not isinstance(error, ClientConnectorError)
 
 
 class ConnectionRetryHandler(AsyncConnectionErrorRetryHandler):

@@ -77,6 +77,7 @@ def make_deliverer(store: Store, slack: SlackStandIn, items: Sequence[Occurrence
 
 
 def tick(deliverer: Deliverer, now: dt.datetime) -> TickReport:
+    deliverer.clock = lambda: now  # the clock at the tick's time, as serve's would be
     return asyncio.run(deliverer.tick(now))
 
 

@@ -1,0 +1,117 @@
+"""A reviewer's attacks on the delivery protocol: each is a way a post could be doubled, lost or held for nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from bot.schedule.deliverer import TickReport
+from bot.schedule.store import Store
+from tests.schedule.test_deliverer import NOW
+from tests.schedule.test_exactly_once import (
+    SETTLE,
+    SLOW,
+    Ticks,
+    assert_exactly_once,
+    fan_out,
+    make,
+    make_poster,
+    messages_per_delivery,
+    seconds,
+    url,  # noqa: F401  (the sqlite / postgres fixture)
+)
+from tests.slack_standin import Fault, SlackStandIn
+
+
+class MarkFailsOnce(Store):
+    """A delivery log whose next `mark_sent` fails (a lock or statement timeout, a dropped connection)."""
+
+    fail_marks = 0
+
+    def mark_sent(self, delivery_id: int, **kw: Any) -> bool:
+        if self.fail_marks:
+            self.fail_marks -= 1
+            raise OperationalError("UPDATE deliveries", {}, Exception("canceling statement due to lock timeout"))
+        return super().mark_sent(delivery_id, **kw)
+
+
+def test_a_found_post_whose_record_fails_once_is_looked_for_again_not_posted_again(
+    url: str,  # noqa: F811
+    slack: SlackStandIn,
+) -> None:
+    # Before: the failed mark of a post found in the history fell through to mark_failed, which forgot
+    # that a send had begun; the retry then posted without looking (2 messages for one delivery).
+    slack.add_fault(Fault("chat.postMessage", status=200, delay=SLOW, posted_first=True))
+    with MarkFailsOnce(url) as store:
+        ticks = Ticks(make(store, slack, fan_out(1)))
+        assert ticks(NOW).unknown == 1
+        store.fail_marks = 1
+        ticks(NOW + SETTLE + seconds(1))  # found in the history, but not recorded
+        for later in range(2, 40):
+            ticks(NOW + SETTLE * later)
+        assert_exactly_once(slack, store, 1)
+        assert len(slack.posts()) == 1
+
+
+def test_a_post_whose_record_fails_after_slacks_ok_is_found_by_the_same_instance(
+    url: str,  # noqa: F811
+    slack: SlackStandIn,
+) -> None:
+    with MarkFailsOnce(url) as store:
+        ticks = Ticks(make(store, slack, fan_out(1)))
+        store.fail_marks = 1
+        assert ticks(NOW).posted == 1  # posted, not recorded
+        # Its own claim comes back only once Slack has had `settle` to show it, and is looked for first.
+        assert ticks(NOW + seconds(1)) == TickReport()
+        assert ticks(NOW + SETTLE + seconds(1)) == TickReport(recovered=1)
+        assert_exactly_once(slack, store, 1)
+        assert len(slack.posts()) == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(Fault("chat.postMessage", status=200, raw="<html>proxy</html>", posted_first=True), id="html-200"),
+        pytest.param(
+            Fault("chat.postMessage", status=200, raw="ok", content_type="text/plain", posted_first=True), id="text-200"
+        ),
+        pytest.param(Fault("chat.postMessage", truncated=True, posted_first=True), id="answer-cut-short"),
+    ],
+)
+def test_an_answer_that_cannot_be_read_after_the_post_landed_is_an_unknown_outcome(
+    url: str,  # noqa: F811
+    slack: SlackStandIn,
+    fault: Fault,
+) -> None:
+    # Before: a 200 that is not Slack's JSON (a proxy's page) or a body cut short counted as "not
+    # posted": retried without looking, it posted twice.
+    slack.add_fault(Fault(**{**fault.__dict__}))
+    with Store(url) as store:
+        ticks = Ticks(make(store, slack, fan_out(1)))
+        first = ticks(NOW)
+        assert (first.unknown, first.failed) == (1, 0)
+        for later in range(1, 20):
+            ticks(NOW + SETTLE * later)
+        assert_exactly_once(slack, store, 1)
+        assert len(slack.posts()) == 1
+
+
+def test_a_retry_after_is_counted_from_when_slack_said_it_not_from_the_ticks_start(
+    url: str,  # noqa: F811
+    slack: SlackStandIn,
+) -> None:
+    # A tick's `now` is when it began; a fan-out can keep it busy for minutes. Before: the retry time
+    # of a 429 answered 10 minutes into the tick was tick start + Retry-After, already past.
+    slack.add_fault(Fault("chat.postMessage", status=429, retry_after=120))
+    with Store(url) as store:
+        d = make(store, slack, fan_out(1), poster=make_poster(slack, max_retry_after=30))
+        d.clock = lambda: NOW + dt.timedelta(minutes=10)
+        assert asyncio.run(d.tick(NOW)).failed == 1
+        [row] = store.deliveries()
+        assert row.next_attempt_at is not None
+        assert row.next_attempt_at >= NOW + dt.timedelta(minutes=10, seconds=120)
+        assert messages_per_delivery(slack) == {}

@@ -18,7 +18,8 @@ _HEAD_DATE = re.compile(r"[\(（](?P<date>[^()（）]*[0-9０-９]+日[^()（）
 _LISTING = re.compile(
     rf"^(?P<items>.+?)と(?:の)?{_MEETING_WORDS}(?:を)?(?:実施し|行い|行った|実施した|しました|行いました)"
 )
-_LEAD_IN = re.compile(r"^.*?(?:中には|においては|では|には|は)、")
+# 「今回の出張中には、」「会合の機会に、」: the opening clause before the first counterpart.
+_LEAD_IN = re.compile(r"^[^、]*?(?:中には|においては|では|には|は|に|で)、")
 _PARAGRAPH = re.compile(
     r"^(?P<who>[^、。]+?)(?:とは|との会談では|との会談において|との意見交換では|との間では)、(?P<rest>.+)$"
 )
@@ -79,20 +80,21 @@ def _people(text: str, gazetteer: Gazetteer) -> list[Counterpart] | None:
     return [one] if one else None
 
 
-def _listing(source: Source, numbers: list[int], gazetteer: Gazetteer, found: Found) -> list[Counterpart]:
+def _listing(source: Source, numbers: list[int], gazetteer: Gazetteer, found: Found) -> list[list[Counterpart]]:
+    """The counterparts of a sentence listing them all, one group per meeting (「A大臣及びB次官補」 is one)."""
     for n in numbers:
         for sentence in sentences(source.line(n)):
             m = _LISTING.match(sentence)
             if not m or "の" not in m["items"]:
                 continue
             items = _split_items(_LEAD_IN.sub("", m["items"]))
-            people: list[Counterpart] = []
+            people: list[list[Counterpart]] = []
             for item in items:
                 got = _people(item, gazetteer)
                 if got is None:
                     found.problems.append(f"line {n}: could not read the counterpart 「{item}」")
                 else:
-                    people.extend(got)
+                    people.append(got)
             if not people:
                 continue
             tail = sentence[m.end() :].lstrip("、")
@@ -133,7 +135,8 @@ def read(
     numbers = section.body() if section else body
     if section and section.heading:
         source.use(section.heading.line)
-    listing = _listing(source, numbers, gazetteer, found)
+    groups = _listing(source, numbers, gazetteer, found)
+    listing = [who for group in groups for who in group]
     headed = [p for p in section.parts if p.heading] if section else []
     number = 0
     for part in headed:
@@ -192,8 +195,9 @@ def read(
         # Only the listing sentence: every counterpart shares what it says they discussed.
         line = next(n for n in numbers if any(p.name in source.line(n) for p in listing))
         summary = found.overview or source.line(line)
-        for i, who in enumerate(listing, 1):
-            found.meetings.append(Meeting(i, who, summary, [line], [lead] if lead else [], None, "listing"))
+        for i, group in enumerate(groups, 1):
+            for who in group:
+                found.meetings.append(Meeting(i, who, summary, [line], [lead] if lead else [], None, "listing"))
     return found
 
 

@@ -136,6 +136,10 @@ def split_sections(source: Source, start: int) -> list[Section]:
             sections.append(Section(Heading("", 0, text, n), label, [Part(None)]))
             continue
         h = heading(text, n)
+        if h and (label := _label(h.title)):
+            # 「3.担当」: a foot block that carries a number.
+            sections.append(Section(h, label, [Part(None)]))
+            continue
         current = sections[-1]
         if h and current.label not in ("documents", "contacts"):
             if top is None and (current.label == "lead" or h.style == "1."):

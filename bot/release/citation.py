@@ -17,6 +17,8 @@ from bot.text import escape
 
 # Slack's limit for one text object of a context block, as the brief for citations states it.
 MAX_ELEMENT = 2000
+# The line numbers stay shorter still (some 200 ranges), so the plain-text fallback carries the whole citation.
+MAX_LINES_ELEMENT = 1000
 
 Span = tuple[int, int]
 SourceKind = Literal["bilateral", "outcome", "meeting"]
@@ -87,7 +89,7 @@ class SourceIndex:
     """
 
     def __init__(self, release: Release, text: str | None, *, label: str):
-        self.release = release
+        # No reference to the release is kept: the table of indexes must not keep a release alive.
         self.label = label
         self.available = text is not None
         self._text = _Text(text or "")
@@ -97,11 +99,13 @@ class SourceIndex:
         self.bilateral_line: dict[str, frozenset[int]] = {}
         self.desk_full: dict[str, frozenset[int]] = {}
         self.desk_topic: dict[str, frozenset[int]] = {}
+        # What a reminder shows of its owner desk: all but the staff.
+        self.desk_owner: dict[str, frozenset[int]] = {}
         self.outcome_full: dict[str, frozenset[int]] = {}
         self.outcome_title: dict[str, frozenset[int]] = {}
         self.document: list[frozenset[int]] = []
-        self._index_lists()
-        self._index_meeting()
+        self._index_lists(release)
+        self._index_meeting(release)
 
     # --- finding values -------------------------------------------------------------------------------
 
@@ -147,8 +151,7 @@ class SourceIndex:
 
     # --- the release's items --------------------------------------------------------------------------
 
-    def _index_lists(self) -> None:
-        r = self.release
+    def _index_lists(self, r: Release) -> None:
         for b, (region, anchor) in zip(
             r.bilaterals, self._regions_of(self._anchors([[b.summary.ja] for b in r.bilaterals])), strict=True
         ):
@@ -167,7 +170,8 @@ class SourceIndex:
         desk_anchors = self._anchors([[d.email_as_published, d.topic.ja] for d in r.desks])
         for d, (region, anchor) in zip(r.desks, self._regions_of(desk_anchors), strict=True):
             self.desk_topic[d.id] = self._find([d.topic.ja], region, anchor)
-            self.desk_full[d.id] = self._find(_desk_values(d), region, anchor)
+            self.desk_full[d.id] = self._find([*_desk_values(d), *(s.ja for s in d.staff)], region, anchor)
+            self.desk_owner[d.id] = self._find(_desk_values(d), region, anchor)
         doc_anchors = self._anchors([[f"{d.title.ja}({d.language.ja})", d.title.ja] for d in r.documents])
         for doc, (region, anchor) in zip(r.documents, self._regions_of(doc_anchors), strict=True):
             values = [doc.title.ja, doc.language.ja]
@@ -190,10 +194,10 @@ class SourceIndex:
             )
         return found
 
-    def _index_meeting(self) -> None:
-        m = self.release.meeting
+    def _index_meeting(self, release: Release) -> None:
+        m = release.meeting
         # The meeting is described before the outcomes' points (or, without them, the first meeting) begin.
-        starts = self._anchors([[self.release.outcomes[0].points[0].ja], [self.release.bilaterals[0].summary.ja]])
+        starts = self._anchors([[release.outcomes[0].points[0].ja], [release.bilaterals[0].summary.ja]])
         first = next((s[0] for s in starts if s is not None), self._text.line_count + 1)
         end = first - 1
         anchor_span = self._anchor(m.topics[0].ja, 0) or self._anchor(m.name.ja, 0)
@@ -211,6 +215,8 @@ class SourceIndex:
         for day in (m.start, m.end, m.trip_start, m.trip_end):
             found |= self._find_date(day, region, anchor)
         self.meeting = frozenset(found)
+        said_by = [m.said_by.ja] if m.said_by is not None else []
+        self.meeting_brief = self._find([m.name.ja, *said_by], region, anchor)
         self.said = self._find([s.ja for s in m.japan_said], region, anchor)
         if m.said_by is not None:
             self.said |= self._find([m.said_by.ja], region, anchor)
@@ -253,10 +259,7 @@ class SourceIndex:
             return self.bilateral_line.get(ref, frozenset())
         if kind == "outcome":
             return self.outcome_title.get(ref, frozenset())
-        m = self.release.meeting
-        region, anchor = self._regions[("meeting", "meeting")]
-        said_by = [m.said_by.ja] if m.said_by is not None else []
-        return self._find([m.name.ja, *said_by], region, anchor)
+        return self.meeting_brief
 
 
 def _desk_values(d: Desk) -> list[str]:
@@ -265,7 +268,6 @@ def _desk_values(d: Desk) -> list[str]:
         d.bureau.ja,
         d.office.ja,
         d.lead.ja,
-        *(s.ja for s in d.staff),
         d.phone,
         d.extension,
         d.email_as_published,
@@ -358,7 +360,8 @@ def cite(release: Release, lang: Lang, lines: Iterable[int]) -> Citation:
     if shown:
         ranges = _ranges(shown, lang)
         key = "citation.line" if len(shown) == 1 else "citation.lines"
-        elements.append(_fit(msg(key, lang, file=index.label, lines=msg("list.separator", lang).join(ranges))))
+        lines_text = msg(key, lang, file=index.label, lines=msg("list.separator", lang).join(ranges))
+        elements.append(_fit(lines_text, MAX_LINES_ELEMENT))
     return Citation(elements=elements, source=index.label, lines=shown)
 
 

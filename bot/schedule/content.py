@@ -109,7 +109,7 @@ def _reminder_citation(c: Commitment, release: Release, lang: Lang) -> Citation:
     """A reminder shows the quote, how its source is named, and the owner desk in full."""
     index = source_index(release)
     lines = index.quote(c.detail.ja, kind=c.source.kind, ref=c.source.ref)
-    lines |= index.source_brief(c.source.kind, c.source.ref) | index.desk_full.get(c.owner_desk, frozenset())
+    lines |= index.source_brief(c.source.kind, c.source.ref) | index.desk_owner.get(c.owner_desk, frozenset())
     return cite(release, lang, lines)
 
 

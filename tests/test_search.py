@@ -19,7 +19,7 @@ from bot.schedule.models import load_commitments
 from bot.search.corpus import Corpus
 from bot.search.index import SearchIndex
 from bot.search.loaded import index_for, source_lines
-from bot.search.tokens import query_words, stem
+from bot.search.tokens import fold, fold_text, query_words, stem
 from bot.settings import DATA_DIR
 from tests.conftest import NOW
 from tests.helpers import text_of
@@ -325,3 +325,9 @@ def test_results_are_grouped_by_release(release: Release) -> None:
 def test_the_index_is_built_once_per_loaded_release(lookup: ReleaseLookup, release: Release) -> None:
     assert index_for(lookup, data_dir=DATA_DIR) is index_for(lookup, data_dir=DATA_DIR)
     assert index_for(ReleaseLookup(release), data_dir=DATA_DIR) is not index_for(lookup, data_dir=DATA_DIR)
+
+
+@pytest.mark.parametrize("text", ["ＡＢＣ　ふらんす Hénanff ㈱ ｶﾞ\nx", "鉄鋼製品への関税割当措置", "R&D <b>"])
+def test_the_fast_fold_is_the_fold(text: str) -> None:
+    assert fold_text(text) == fold(text)[0]
+    assert len(fold(text)[1]) == len(fold(text)[0])

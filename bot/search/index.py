@@ -2,38 +2,41 @@
 
 from __future__ import annotations
 
+import heapq
 import math
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.release.models import Release
 from bot.search.corpus import Corpus, Passage, passages
-from bot.search.tokens import QueryWord, english_words, fold, query_words, terms
+from bot.search.tokens import QueryWord, fold_text, query_words, terms
 
 # BM25's usual constants: term frequency saturates after a few repeats; length normalises by three quarters.
 K1 = 1.2
 B = 0.75
+# The team's own plans are short and would outrank what the release says; they come after it.
 TEAM_PLAN_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
 class Indexed:
-    """A passage with what matching needs: its release, folded text (and the map back), stemmed words."""
+    """A passage and the release it belongs to (by position in the index's sequence)."""
 
     id: int
     release: int
     passage: Passage
-    folded: str
-    where: tuple[int, ...]
-    words: frozenset[str]
-    length: int
 
     @property
     def text(self) -> str:
         """The passage's searchable text: Japanese, then the English, then the hidden words."""
         p = self.passage
         return "\n".join((p.ja, *p.en, *p.hidden))
+
+    @property
+    def folded(self) -> str:
+        return fold_text(self.text)
 
 
 @dataclass(frozen=True)
@@ -66,74 +69,105 @@ class Results:
 
 
 class SearchIndex:
-    """Built once from a sequence of releases (today one, the library later); read-only afterwards."""
+    """Built once from a sequence of releases (today one, the library later); read-only afterwards.
+
+    Each term's postings are two arrays (passage ids, BM25 weights), kept compact for a library of
+    thousands of releases; the weights are computed at build time, so a query only adds them up.
+    """
 
     def __init__(self, corpora: Sequence[Corpus]):
         self.releases = tuple(c.release for c in corpora)
         self.docs: list[Indexed] = []
-        self.postings: dict[str, dict[int, int]] = {}
+        counts: dict[str, list[tuple[int, int]]] = {}
+        lengths: list[int] = []
         for number, corpus in enumerate(corpora):
             for passage in passages(corpus):
-                self._add(number, passage)
-        self.avg_length = sum(d.length for d in self.docs) / len(self.docs) if self.docs else 1.0
+                doc_id = len(self.docs)
+                self.docs.append(Indexed(doc_id, number, passage))
+                found = terms(fold_text("\n".join((passage.ja, *passage.en, *passage.hidden))))
+                lengths.append(max(len(found), 1))
+                for term, count in Counter(found).items():
+                    counts.setdefault(term, []).append((doc_id, count))
+        avg = sum(lengths) / len(lengths) if lengths else 1.0
+        total = len(self.docs)
+        self.postings: dict[str, tuple[array[int], array[float]]] = {}
+        for term, posting in counts.items():
+            idf = math.log(1 + (total - len(posting) + 0.5) / (len(posting) + 0.5))
+            weights = []
+            for doc_id, tf in posting:
+                w = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[doc_id] / avg))
+                weights.append(w * TEAM_PLAN_WEIGHT if self.docs[doc_id].passage.team_plan else w)
+            # Best first, so a one-term query's page is the head of its list.
+            ranked = sorted(zip(weights, (d for d, _ in posting), strict=True), key=lambda p: (-round(p[0], 9), p[1]))
+            self.postings[term] = (array("i", (d for _, d in ranked)), array("d", (w for w, _ in ranked)))
 
-    def _add(self, release: int, passage: Passage) -> None:
-        p = passage
-        folded, where = fold("\n".join((p.ja, *p.en, *p.hidden)))
-        found = terms(folded)
-        doc_id = len(self.docs)
-        self.docs.append(Indexed(doc_id, release, p, folded, tuple(where), english_words(folded), max(len(found), 1)))
-        for term, count in Counter(found).items():
-            self.postings.setdefault(term, {})[doc_id] = count
+    def _word(self, word: QueryWord) -> dict[int, float]:
+        """The passages holding `word`, each with the word's BM25 weight there."""
+        lists = [self.postings.get(t) for t in word.terms]
+        if not lists or any(p is None for p in lists):
+            return {}
+        found: dict[int, float] | None = None
+        for ids, weights in (p for p in lists if p is not None):
+            here = dict(zip(ids, weights, strict=True))
+            found = here if found is None else {d: s + here[d] for d, s in found.items() if d in here}
+        assert found is not None
+        if len(word.folded) > 2 and word.japanese:
+            # Three or more characters: the bigrams need not be next to each other, the word itself must be there.
+            found = {d: s for d, s in found.items() if word.folded in self.docs[d].folded}
+        return found
 
-    def _idf(self, term: str) -> float:
-        n = len(self.postings.get(term, ()))
-        return math.log(1 + (len(self.docs) - n + 0.5) / (n + 0.5))
-
-    def _score(self, doc_id: int, words: Sequence[QueryWord]) -> float:
-        length = self.docs[doc_id].length
-        norm = K1 * (1 - B + B * length / self.avg_length)
-        score = 0.0
-        for term in {t for w in words for t in w.terms}:
-            tf = self.postings.get(term, {}).get(doc_id, 0)
-            if tf:
-                score += self._idf(term) * tf * (K1 + 1) / (tf + norm)
-        # The team's own plans are short and would outrank what the release says; they come after it.
-        return score * TEAM_PLAN_WEIGHT if self.docs[doc_id].passage.team_plan else score
-
-    def _candidates(self, word: QueryWord) -> set[int]:
-        lists = [self.postings.get(t, {}) for t in word.terms]
-        if not lists or not all(lists):
-            return set()
-        smallest = min(lists, key=len)
-        found = {d for d in smallest if all(d in other for other in lists)}
-        # Bigrams in a passage need not be next to each other: the word itself must be there.
-        return {d for d in found if word.matches(self.docs[d].folded, self.docs[d].words)}
-
-    def search(self, query: str, *, page: int = 1, per_page: int = 5) -> Results:
-        """Passages holding every word of `query` (else any word, said so), best first, `per_page` a page."""
-        words = tuple(query_words(query))
-        per_word = [self._candidates(w) for w in words]
-        every = set.intersection(*per_word) if per_word else set()
-        every_word = bool(every) or not per_word
-        chosen = every if every else set().union(*per_word) if per_word else set()
-        ranked = [
-            Hit(self.docs[d], self._score(d, words), tuple(w for w, f in zip(words, per_word, strict=True) if d in f))
-            for d in chosen
-        ]
-        # Most words first, then BM25; ties in text order, so a reply is the same every time.
-        ranked.sort(key=lambda h: (-len(h.matched), -round(h.score, 9), h.doc.id))
-        pages = max(1, math.ceil(len(ranked) / per_page))
+    def _one_term(self, word: QueryWord, *, page: int, per_page: int) -> Results:
+        """The common case (量子, 仏, steel): the page is a slice of the term's list, already ranked."""
+        ids, weights = self.postings.get(word.terms[0], (array("i"), array("d")))
+        pages = max(1, math.ceil(len(ids) / per_page))
         page = min(max(page, 1), pages)
-        shown = ranked[(page - 1) * per_page : page * per_page]
+        start = (page - 1) * per_page
+        hits = [
+            Hit(self.docs[d], w, (word,)) for d, w in zip(ids[start : start + per_page], weights[start:], strict=False)
+        ]
+        return self._results((word,), hits, total=len(ids), page=page, pages=pages, every_word=True)
+
+    def _results(
+        self, words: tuple[QueryWord, ...], hits: list[Hit], *, total: int, page: int, pages: int, every_word: bool
+    ) -> Results:
         groups: dict[int, list[Hit]] = {}
-        for hit in shown:
+        for hit in hits:
             groups.setdefault(hit.doc.release, []).append(hit)
         return Results(
             words=words,
-            groups=tuple(Group(self.releases[r], tuple(hits)) for r, hits in groups.items()),
-            total=len(ranked),
+            groups=tuple(Group(self.releases[r], tuple(h)) for r, h in groups.items()),
+            total=total,
             page=page,
             pages=pages,
             every_word=every_word,
         )
+
+    def search(self, query: str, *, page: int = 1, per_page: int = 5) -> Results:
+        """Passages holding every word of `query` (else any word, said so), best first, `per_page` a page."""
+        words = tuple(query_words(query))
+        if len(words) == 1 and len(words[0].terms) == 1:
+            return self._one_term(words[0], page=page, per_page=per_page)
+        per_word = [self._word(w) for w in words]
+        scores: dict[int, float] = {}
+        matched: dict[int, int] = {}
+        if per_word:
+            smallest = min(per_word, key=len)
+            scores = {d: sum(p[d] for p in per_word) for d in smallest if all(d in p for p in per_word)}
+        every_word = bool(scores) or not per_word
+        if not scores:
+            for p in per_word:
+                for d, s in p.items():
+                    scores[d] = scores.get(d, 0.0) + s
+                    matched[d] = matched.get(d, 0) + 1
+        total = len(scores)
+        pages = max(1, math.ceil(total / per_page))
+        page = min(max(page, 1), pages)
+        # Most words first, then BM25; ties in text order, so a reply is the same every time.
+        best = heapq.nsmallest(
+            page * per_page, scores, key=lambda d: (-matched.get(d, len(words)), -round(scores[d], 9), d)
+        )
+        shown = [
+            Hit(self.docs[d], scores[d], tuple(w for w, p in zip(words, per_word, strict=True) if d in p))
+            for d in best[(page - 1) * per_page :]
+        ]
+        return self._results(words, shown, total=total, page=page, pages=pages, every_word=every_word)

@@ -89,6 +89,24 @@ def fold(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
+class _FoldTable(dict[int, str]):
+    """`str.translate` table folding each character as `fold` does, filled in as characters are first seen."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = " " if ch.isspace() else (normalize(ch) or " ")
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
+def fold_text(text: str) -> str:
+    """`fold(text)` without the map back: what indexing needs, at the speed of `str.translate`."""
+    return text.translate(_FOLD)
+
+
 def stem(word: str) -> str:
     """A plural made singular, simply: policies -> policy, semiconductors -> semiconductor (not "us", "ss")."""
     if len(word) > 4 and word.endswith("ies"):

@@ -93,6 +93,8 @@ class SlackStandIn:
     # Slack pings every Socket Mode connection every few seconds; None: never (a silent Slack).
     ws_ping_interval: float | None = 5.0
     on_call: Callable[[Call], None] | None = None
+    # conversations.history leaves message metadata out (as if Slack had dropped it).
+    strip_metadata: bool = False
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -335,6 +337,8 @@ class SlackStandIn:
             "text": args.get("text"),
             "blocks": args.get("blocks"),
             "metadata": args.get("metadata"),
+            # A bot token posts as the bot (auth.test's bot_id); any other token is someone else.
+            "bot_id": "B0BOT" if (token or "").startswith("xoxb-") else None,
         }
         with self._lock:
             self.messages[(channel, ts)] = message
@@ -353,6 +357,8 @@ class SlackStandIn:
         oldest = float(args.get("oldest") or 0)
         with self._lock:
             found = [m for (c, _), m in self.messages.items() if c == channel and float(m["ts"]) >= oldest]
+        if self.strip_metadata:
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
         return {"ok": True, "messages": sorted(found, key=lambda m: m["ts"], reverse=True), "has_more": False}
 
     def _m_chat_postEphemeral(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:

@@ -36,8 +36,8 @@ aborted before Slack has a whole request. Then:
   reason and one ERROR line saying what to fix; any other is retried with backoff, no sooner than
   Slack's Retry-After (counted from the clock when the answer came, not from the tick's start).
   Retrying forgets the send (clears `send_started_at`): the answer proved this send absent, and any
-  earlier one was proved absent by the history before this claim sent. A 429 asking for a short wait is retried by the poster in the same claim,
-  through the pacer and through the fence again.
+  earlier one was proved absent by the history before this claim sent. A 429 asking for a short
+  wait is retried by the poster in the same claim, through the pacer and through the fence again.
 - The outcome is unknown: any failure to get Slack's answer except failing to connect (a timeout, a
   connection dropped after the request went out, an answer cut short), an answer that is not Slack's
   JSON (a proxy's page), a 5xx or `fatal_error`/`internal_error` (Slack documents that part of the
@@ -51,11 +51,13 @@ Unknown outcome. A claimed row with `send_started_at` set is resolved before any
 channel's history since the scheduled time is read (by the delivery id in the message metadata). By
 then at least `settle` has passed since the last send began, as `next_attempt_at` guarantees.
 - Found: the row is marked sent with that ts ("recovered"); nothing is sent.
-- Every message since then was read and none carries the delivery id: the post did not land, and
-  it is sent again, through the fence as above.
+- Every message since then was read, none carries the delivery id, and none is the bot's own without
+  its metadata: the post did not land, and it is sent again, through the fence as above. (A message
+  of the bot's without metadata means Slack dropped it, so absence proves nothing: held, below.)
 - The history could not be read (rate limited, 5xx, timeout): the row is released and looked for
   again later, with backoff and no sooner than Retry-After. After `max_checks` such failures, or at
-  once when reading cannot work (no history scope; more pages than the search reads), the row is
+  once when reading cannot work (no history scope; more pages than the search reads; the bot's own
+  messages without metadata), the row is
   `held`: not re-sent, logged at ERROR and listed by `admin schedule`, for a person to look.
 
 Takeover. Another instance may take a row over only after its lease expired and its
@@ -99,7 +101,7 @@ from typing import Any, Literal, Protocol
 
 from bot.errors import DeliveryError, LeaseLost
 from bot.schedule.occurrence import Occurrence
-from bot.schedule.poster import HISTORY_TRUNCATED, OutcomeUnknown
+from bot.schedule.poster import HISTORY_TRUNCATED, HISTORY_UNMARKED, OutcomeUnknown
 from bot.schedule.store import Delivery, Store
 
 logger = logging.getLogger(__name__)
@@ -110,8 +112,11 @@ COALESCED_REASON = "coalesced"
 # find_posted looks this far before the scheduled time, for clocks that disagree a little.
 _FIND_MARGIN = dt.timedelta(minutes=1)
 # conversations.history errors that no retry cures: the app lacks channels:history / groups:history,
-# or the channel has more messages since the post than one search reads.
-_CANNOT_LOOK = frozenset({"missing_scope", "no_permission", "not_allowed_token_type", HISTORY_TRUNCATED})
+# or the channel has more messages since the post than one search reads, or the bot's own posts there
+# come back without their metadata.
+_CANNOT_LOOK = frozenset(
+    {"missing_scope", "no_permission", "not_allowed_token_type", HISTORY_TRUNCATED, HISTORY_UNMARKED}
+)
 
 _REINSTALL = "the bot token no longer works: reinstall the app to the workspace and set SLACK_BOT_TOKEN"
 _FORMAT = "Slack refused the message itself: a bug in g7bot, report it with this line"

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 EVENT_TYPE = "g7bot_delivery"
 # The error of a history search that stopped at its page bound before reaching `since`: it proves nothing.
 HISTORY_TRUNCATED = "history_truncated"
+# The error of a search that read, in its window, a message of this bot without the metadata it posts
+# with: Slack (or a policy) dropped metadata, so "no message carries the delivery id" proves nothing.
+HISTORY_UNMARKED = "history_unmarked"
 # Slack documents both as "some aspect of the operation may have succeeded": the post may be there.
 MAYBE_DONE_ERRORS = frozenset({"fatal_error", "internal_error"})
 _HISTORY_PAGE = 200
@@ -72,6 +75,7 @@ class Poster:
         # A send must follow its fence check within this many seconds, or it is not made (see post()).
         self.fence_max_age = fence_max_age
         self.monotonic = monotonic
+        self._bot_id: str | None = None
 
     @property
     def semaphore(self) -> asyncio.Semaphore:
@@ -179,6 +183,7 @@ class Poster:
     async def _find_posted(self, channel: str, delivery_id: object, *, since: dt.datetime) -> str | None:
         wanted = str(delivery_id)
         cursor: str | None = None
+        unmarked: str | None = None
         for _ in range(self.history_pages):
             try:
                 response = await self.client.conversations_history(
@@ -192,16 +197,35 @@ class Poster:
             except (SlackClientError, ClientError, TimeoutError) as exc:
                 raise _delivery_error("conversations.history", channel, exc) from exc
             for message in response.get("messages") or []:
-                if _delivery_id_of(message) == wanted:
+                found = _delivery_id_of(message)
+                if found == wanted:
                     return str(message["ts"])
+                if found is None and unmarked is None and message.get("bot_id") and await self._ours(channel, message):
+                    unmarked = str(message.get("ts"))
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not response.get("has_more") or not cursor:
+                if unmarked is not None:
+                    raise SlackDeliveryError(
+                        f"conversations.history of {channel}: message {unmarked} is the bot's but carries no "
+                        f"delivery metadata, so delivery {wanted} may be among such messages",
+                        error=HISTORY_UNMARKED,
+                    )
                 return None
         # Not found in the pages read is not "not posted": the rest of the window was never read.
         raise SlackDeliveryError(
             f"conversations.history of {channel}: {self.history_pages} pages read, delivery {wanted} not among them",
             error=HISTORY_TRUNCATED,
         )
+
+    async def _ours(self, channel: str, message: Mapping[str, Any]) -> bool:
+        """The message was posted by this bot (auth.test's bot_id, asked once)."""
+        if self._bot_id is None:
+            try:
+                response = await self.client.auth_test()
+            except (SlackClientError, ClientError, TimeoutError) as exc:
+                raise _delivery_error("auth.test", channel, exc) from exc
+            self._bot_id = str(response.get("bot_id") or "")
+        return bool(self._bot_id) and message.get("bot_id") == self._bot_id
 
 
 _JSON = {"Content-Type": "application/json;charset=utf-8"}

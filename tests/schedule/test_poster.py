@@ -181,7 +181,7 @@ def test_find_posted_finds_the_message_by_its_delivery_id(slack: SlackStandIn) -
     poster = make_poster(slack)
 
     async def scenario() -> tuple[str | None, ...]:
-        await poster.client.chat_postMessage(channel="C1", text="someone else")
+        await poster.client.chat_postMessage(channel="C1", text="someone else", token="xoxp-someone")
         first = await poster.post("C1", MESSAGE, metadata={"delivery_id": 41})
         second = await poster.post("C1", MESSAGE, metadata={"delivery_id": 42})
         await poster.post("C2", MESSAGE, metadata={"delivery_id": 43})

@@ -115,3 +115,23 @@ def test_a_retry_after_is_counted_from_when_slack_said_it_not_from_the_ticks_sta
         assert row.next_attempt_at is not None
         assert row.next_attempt_at >= NOW + dt.timedelta(minutes=10, seconds=120)
         assert messages_per_delivery(slack) == {}
+
+
+def test_a_history_without_the_bots_metadata_holds_the_post_instead_of_posting_it_again(
+    url: str,  # noqa: F811
+    slack: SlackStandIn,
+) -> None:
+    # Metadata dropped by Slack (too large, a policy, a missing subscription): the post is in the
+    # channel but no message carries its id. Before: "not there", posted again at every look.
+    slack.add_fault(Fault("chat.postMessage", status=200, delay=SLOW, posted_first=True))
+    slack.strip_metadata = True
+    with Store(url) as store:
+        ticks = Ticks(make(store, slack, fan_out(1)))
+        assert ticks(NOW).unknown == 1
+        assert ticks(NOW + SETTLE + seconds(1)) == TickReport(held=1)
+        for later in range(2, 10):
+            ticks(NOW + SETTLE * later)
+        assert len(slack.messages) == 1 and len(slack.posts()) == 1
+        [row] = store.deliveries()
+        assert row.status == "held" and "metadata" in (row.last_error or "")
+        assert len(slack.calls_to("auth.test")) == 1

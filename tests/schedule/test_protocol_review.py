@@ -135,3 +135,63 @@ def test_a_history_without_the_bots_metadata_holds_the_post_instead_of_posting_i
         [row] = store.deliveries()
         assert row.status == "held" and "metadata" in (row.last_error or "")
         assert len(slack.calls_to("auth.test")) == 1
+
+
+# ---- attacks that the protocol already withstood (kept, so it keeps withstanding them) ----------------
+
+
+def test_digest_now_from_two_instances_in_the_same_second_posts_once(
+    url: str,  # noqa: F811
+    slack: SlackStandIn,
+) -> None:
+    request = fan_out(1)[0]
+    with Store(url) as store_a, Store(url) as store_b:
+        a, b = make(store_a, slack, [], owner="a"), make(store_b, slack, [], owner="b")
+        a.clock = b.clock = lambda: NOW
+
+        async def both() -> list[TickReport]:
+            return list(
+                await asyncio.gather(
+                    a.post_now(request, NOW + dt.timedelta(microseconds=10)),
+                    b.post_now(request, NOW + dt.timedelta(microseconds=20)),
+                    a.post_now(request, NOW + dt.timedelta(microseconds=30)),  # the same instance again
+                )
+            )
+
+        reports = asyncio.run(both())
+        assert sum(r.posted for r in reports) == 1
+        assert_exactly_once(slack, store_a, 1)
+        assert len(slack.posts()) == 1
+
+
+def test_a_coalesced_record_does_not_touch_an_occurrence_another_instance_is_posting(
+    url: str,  # noqa: F811
+    slack: SlackStandIn,
+) -> None:
+    [item] = fan_out(1)
+    with Store(url) as store_a, Store(url) as store_b:
+        claimed = store_b.claim(item, now=NOW, owner="b", lease=seconds(60), late=False)
+        assert claimed is not None
+        # a's plan, made from an older read of the log, coalesces the very occurrence b holds.
+        assert store_a.record_skipped(item, now=NOW, reason="coalesced") is False
+        [row] = store_a.deliveries()
+        assert (row.status, row.lease_owner) == ("pending", "b")
+        assert store_b.begin_send(
+            claimed.id, owner="b", epoch=claimed.lease_epoch, now=NOW, lease=seconds(60), settle=SETTLE
+        )
+
+
+def test_a_rate_limited_chat_update_is_retried_once_and_edits_only_that_message(slack: SlackStandIn) -> None:
+    poster = make_poster(slack)
+    slack.add_fault(Fault("chat.update", status=429, retry_after=0.01))
+
+    async def scenario() -> tuple[str, str]:
+        ts = await poster.post("C00", {"text": "reminder"}, metadata={"delivery_id": 1})
+        other = await poster.post("C01", {"text": "reminder"}, metadata={"delivery_id": 2})
+        await poster.update("C00", ts, {"text": "Done"})
+        return ts, other
+
+    ts, other = asyncio.run(scenario())
+    assert len(slack.calls_to("chat.update")) == 2  # the 429, then the edit
+    assert slack.messages[("C00", ts)]["text"] == "Done"
+    assert slack.messages[("C01", other)]["text"] == "reminder"

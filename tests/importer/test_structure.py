@@ -102,3 +102,17 @@ def test_untranslated_fields_keep_the_japanese(path: Path) -> None:
         for part in dotted.split("."):
             node = node[int(part)] if isinstance(node, list) else node[part]
         assert node["en"] == node["ja"], dotted
+
+
+def test_breadcrumb_only_the_last_item_is_the_title() -> None:
+    head = sections.read_head(Source.from_text("- ホーム\n- ニュースリリース\n- 大臣が会談しました\n2024年7月22日\n"))
+    assert (head.title, head.title_line, head.header_lines) == ("大臣が会談しました", 3, [1, 2])
+
+
+def test_a_line_no_reader_used_is_listed() -> None:
+    text = fixture("paragraphs_heisei.txt").replace(
+        "1. 二国間会談\n", "1. 二国間会談\n写真撮影の様子は別添のとおりです。\n"
+    )
+    result = run(text)
+    assert result.report.unused == [(9, "写真撮影の様子は別添のとおりです。")]
+    assert "  9: 写真撮影の様子は別添のとおりです。" in result.report.render()

@@ -10,8 +10,9 @@ sends a post that may already be in Slack without first having read the history 
 Claim. A row of the delivery log (unique per kind, key, channel and scheduled time) is claimed by
 inserting it, or by taking over a pending row whose retry time has come and whose lease has expired
 (or is the claimer's own: after a database error an instance resumes its own claims at once; the
-rows its tasks still work on are excluded). Every claim sets `lease_owner` and adds one to
-`lease_epoch`. The owner and the epoch together are the fencing token: a takeover changes the epoch,
+rows its tasks still work on are excluded from these retries, and a second digest-now of the same
+second, which may take one, moves the epoch and so fences the first off). Every claim sets
+`lease_owner` and adds one to `lease_epoch`. The owner and the epoch together are the fencing token: a takeover changes the epoch,
 so a holder that slept through it (frozen, starved, or cut off from the database) holds a stale
 token, whatever its clock says.
 
@@ -425,14 +426,7 @@ class Deliverer:
                 delivery.channel,
                 exc,
             )
-            await self._record(
-                self.store.mark_unknown,
-                delivery,
-                error=f"unknown outcome: {exc}",
-                now=now,
-                check_at=self.clock() + self.settle,
-            )
-            return "unknown"
+            return await self._unknown(delivery, now, f"unknown outcome: {exc}")
         except DeliveryError as exc:
             error = getattr(exc, "error", None)
             if isinstance(error, str) and error in PERMANENT_ERRORS:
@@ -445,11 +439,7 @@ class Deliverer:
             if maybe_posted:
                 # It may have failed after the request went out, or after an earlier post was found but
                 # before it was recorded: look in the channel before any resend.
-                error = f"unknown outcome: {type(exc).__name__}: {exc}"
-                await self._record(
-                    self.store.mark_unknown, delivery, error=error, now=now, check_at=self.clock() + self.settle
-                )
-                return "unknown"
+                return await self._unknown(delivery, now, f"unknown outcome: {type(exc).__name__}: {exc}")
             await self._fail(delivery, now, exc)
             return "failed"
         try:
@@ -489,6 +479,11 @@ class Deliverer:
         await asyncio.to_thread(self.store.mark_sent, delivery.id, ts=found, now=now, owner=self.owner)
         logger.info("delivery %s %s: already posted as %s, recorded", delivery.id, delivery.key, found)
         return "recovered"
+
+    async def _unknown(self, delivery: Delivery, now: dt.datetime, error: str) -> Outcome:
+        """Release a row whose post may be in Slack, keeping send_started_at: looked for, settle from now."""
+        await self._record(self.store.mark_unknown, delivery, error=error, now=now, check_at=self.clock() + self.settle)
+        return "unknown"
 
     async def _hold(self, delivery: Delivery, now: dt.datetime, reason: str) -> Outcome:
         logger.error(

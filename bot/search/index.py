@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import operator
 from array import array
 from collections import Counter
 from collections.abc import Sequence
@@ -68,6 +69,19 @@ class Results:
     every_word: bool = True
 
 
+def _and(maps: Sequence[dict[int, float]]) -> dict[int, float]:
+    """The passages in every map (smallest first), with their weights added up."""
+    common = maps[0].keys() & maps[1].keys() if len(maps) > 1 else maps[0].keys()
+    for other in maps[2:]:
+        common &= other.keys()
+    keys = list(common)
+    # map() keeps the adding in C: at 1,000 releases a two-word query adds up thousands of weights.
+    totals: list[float] = list(map(maps[0].__getitem__, keys))
+    for other in maps[1:]:
+        totals = list(map(operator.add, totals, map(other.__getitem__, keys)))
+    return dict(zip(keys, totals, strict=True))
+
+
 class SearchIndex:
     """Built once from a sequence of releases (today one, the library later); read-only afterwards.
 
@@ -96,9 +110,10 @@ class SearchIndex:
             weights = []
             for doc_id, tf in posting:
                 w = idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[doc_id] / avg))
-                weights.append(w * TEAM_PLAN_WEIGHT if self.docs[doc_id].passage.team_plan else w)
+                # Rounded, so that equal passages tie exactly and ties go in text order.
+                weights.append(round(w * TEAM_PLAN_WEIGHT if self.docs[doc_id].passage.team_plan else w, 9))
             # Best first, so a one-term query's page is the head of its list.
-            ranked = sorted(zip(weights, (d for d, _ in posting), strict=True), key=lambda p: (-round(p[0], 9), p[1]))
+            ranked = sorted(zip(weights, (d for d, _ in posting), strict=True), key=lambda p: (-p[0], p[1]))
             self.postings[term] = (array("i", (d for _, d in ranked)), array("d", (w for w, _ in ranked)))
 
     def _word(self, word: QueryWord) -> dict[int, float]:
@@ -106,11 +121,8 @@ class SearchIndex:
         lists = [self.postings.get(t) for t in word.terms]
         if not lists or any(p is None for p in lists):
             return {}
-        found: dict[int, float] | None = None
-        for ids, weights in (p for p in lists if p is not None):
-            here = dict(zip(ids, weights, strict=True))
-            found = here if found is None else {d: s + here[d] for d, s in found.items() if d in here}
-        assert found is not None
+        maps = sorted((dict(zip(ids, weights, strict=True)) for ids, weights in (p for p in lists if p)), key=len)
+        found = maps[0] if len(maps) == 1 else _and(maps)
         if len(word.folded) > 2 and word.japanese:
             # Three or more characters: the bigrams need not be next to each other, the word itself must be there.
             found = {d: s for d, s in found.items() if word.folded in self.docs[d].folded}
@@ -151,8 +163,7 @@ class SearchIndex:
         scores: dict[int, float] = {}
         matched: dict[int, int] = {}
         if per_word:
-            smallest = min(per_word, key=len)
-            scores = {d: sum(p[d] for p in per_word) for d in smallest if all(d in p for p in per_word)}
+            scores = _and(sorted(per_word, key=len))
         every_word = bool(scores) or not per_word
         if not scores:
             for p in per_word:
@@ -162,10 +173,11 @@ class SearchIndex:
         total = len(scores)
         pages = max(1, math.ceil(total / per_page))
         page = min(max(page, 1), pages)
-        # Most words first, then BM25; ties in text order, so a reply is the same every time.
-        best = heapq.nsmallest(
-            page * per_page, scores, key=lambda d: (-matched.get(d, len(words)), -round(scores[d], 9), d)
-        )
+        # Most words first, then BM25; ties in text order, so a reply is the same every time (nlargest is stable).
+        if matched:
+            best = heapq.nsmallest(page * per_page, scores, key=lambda d: (-matched[d], -scores[d], d))
+        else:
+            best = heapq.nlargest(page * per_page, sorted(scores), key=scores.__getitem__)
         shown = [
             Hit(self.docs[d], scores[d], tuple(w for w, p in zip(words, per_word, strict=True) if d in p))
             for d in best[(page - 1) * per_page :]

@@ -12,9 +12,9 @@ inserting it, or by taking over a pending row whose retry time has come and whos
 (or is the claimer's own: after a database error an instance resumes its own claims at once; the
 rows its tasks still work on are excluded from these retries, and a second digest-now of the same
 second, which may take one, moves the epoch and so fences the first off). Every claim sets
-`lease_owner` and adds one to `lease_epoch`. The owner and the epoch together are the fencing token: a takeover changes the epoch,
-so a holder that slept through it (frozen, starved, or cut off from the database) holds a stale
-token, whatever its clock says.
+`lease_owner` and adds one to `lease_epoch`. The owner and the epoch together are the fencing
+token: a takeover changes the epoch, so a holder that slept through it (frozen, starved, or cut off
+from the database) holds a stale token, whatever its clock says.
 
 Lease. The lease only keeps the others from claiming while its holder works; it does not decide who
 may send, the fence does. It is renewed from the holder's clock while it waits (a heartbeat every
@@ -44,9 +44,8 @@ aborted before Slack has a whole request. Then:
   JSON (a proxy's page), a 5xx or `fatal_error`/`internal_error` (Slack documents that part of the
   work may be done), or any unexpected error while the post may be in Slack: after a fence passed in
   this claim, or before an earlier send was resolved (recording a post found in the history failed,
-  say). The row is released with `send_started_at`
-  kept and `next_attempt_at` = now + settle (so at least settle after the send began). Nothing is
-  re-sent in this claim.
+  say). The row is released with `send_started_at` kept and `next_attempt_at` = now + settle (so at
+  least settle after the send began). Nothing is re-sent in this claim.
 
 Unknown outcome. A claimed row with `send_started_at` set is resolved before anything else: the
 channel's history since the scheduled time is read (by the delivery id in the message metadata). By
@@ -70,13 +69,15 @@ stops at the first failed renewal.
 Why a second post cannot happen. A send is made only after a successful fence. A fence succeeds only
 for the latest claim's epoch, so two holders can never both pass it for one claim; a later claim of
 the same row is possible only after next_attempt_at (fence + settle), and then it reads the history
-before sending. So a second send happens only if the first post is not in the history `settle`
-after its fence, which requires Slack to take longer than `settle` to show a post it accepted, or a
-process frozen in the instants between its fence's freshness check and the request leaving it. The
-first is a setting: `settle` (G7BOT_SETTLE_SECONDS, 60 s) must exceed the client timeout and Slack's
-delay in showing a post (the deliverer warns when it does not exceed the timeout). The second is the
-few instructions between the body-write check and the socket write, which no client can close
-without an idempotency key from Slack. What is neither sent nor proved absent is held, never guessed.
+before sending, since `send_started_at` is cleared only by Slack's own answer that this send was not
+posted (or by a history that proved it absent). So a second send happens only if the first post is
+not in the history `settle` after its fence, which requires Slack to take longer than `settle` to
+show a post it accepted, or a process frozen in the instants between its fence's freshness check and
+the request leaving it. The first is a setting: `settle` (G7BOT_SETTLE_SECONDS, 60 s) must exceed
+the client timeout and Slack's delay in showing a post (the deliverer warns when it does not exceed
+the timeout). The second is the few instructions between the body-write check and the socket write,
+which no client can close without an idempotency key from Slack. What is neither sent nor proved
+absent is held, never guessed.
 
 Clocks. The epoch needs no clock, but `lease_until` and `next_attempt_at` are written from the
 writer's clock and compared with the reader's, and the history search starts from our clock's

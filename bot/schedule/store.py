@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -300,18 +301,24 @@ class Store:
         An entry older than `ttl` counts as unseen and is refreshed in the same statement; entries older
         than `ttl` are deleted at most once per `ttl` by each instance.
         """
-        stmt = self._insert(seen_requests).values(key=key, seen_at=now)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key"],
-            set_={"seen_at": stmt.excluded.seen_at},
-            where=seen_requests.c.seen_at <= now - ttl,
-        ).returning(seen_requests.c.key)
         with self._tx() as conn:
-            first = conn.execute(stmt).first() is not None
+            first = (
+                conn.execute(self._first_sight_stmt, {"key": key, "now": now, "cutoff": now - ttl}).first() is not None
+            )
             if self._purged_at is None or now - self._purged_at >= ttl:
                 conn.execute(delete(seen_requests).where(seen_requests.c.seen_at <= now - ttl))
                 self._purged_at = now
         return first
+
+    @functools.cached_property
+    def _first_sight_stmt(self) -> Any:
+        # Built once: constructing an ON CONFLICT statement costs more than running it (it is on every request).
+        stmt = self._insert(seen_requests).values(key=bindparam("key"), seen_at=bindparam("now"))
+        return stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"seen_at": stmt.excluded.seen_at},
+            where=seen_requests.c.seen_at <= bindparam("cutoff"),
+        ).returning(seen_requests.c.key)
 
     # ---- claiming ----------------------------------------------------------------------------
     def claim(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,13 +13,14 @@ import pytest
 from pydantic import BaseModel
 
 from bot.blocks import CITATION_BLOCK_ID, MAX_CITATION_TEXT, MAX_CONTEXT_ELEMENTS, MAX_FALLBACK, build_message
-from bot.commands import answer
+from bot.commands import answer, bilateral
+from bot.commands.base import Ask
 from bot.messages import format_date
 from bot.release import citation
 from bot.release.citation import cite, register_source, source_index
 from bot.release.loader import DATA_DIR
 from bot.release.lookup import ReleaseLookup
-from bot.release.models import LANGS, Lang, Release, Text
+from bot.release.models import LANGS, Bilateral, Lang, Release, Text
 from bot.reply import Reply, Section
 from bot.schedule.content import build_digest_reply, build_reminder_reply, build_resolved_reply
 from bot.schedule.due import digest_items
@@ -182,6 +184,40 @@ def test_a_phone_number_two_desks_share_is_cited_in_its_own_desk(lookup: Release
     assert len(phone) == 2
     assert phone[0] in general.lines and phone[1] not in general.lines
     assert phone[1] in ai.lines and phone[0] not in ai.lines
+    assert not set(general.lines) & set(ai.lines), "each desk cites its own block only"
+
+
+def _meeting_sections(release: Release) -> dict[int, range]:
+    """The lines of each numbered meeting under 2.二国間会談, from its heading (1)… to the next one."""
+    lines = _source(release)
+    start = next(i for i, line in enumerate(lines, start=1) if line.startswith("2.二国間会談"))
+    end = next(i for i, line in enumerate(lines, start=1) if i > start and line.startswith("関連資料"))
+    heads = [i for i in range(start + 1, end) if re.match(r"^\((\d+)\)", lines[i - 1])]
+    return {n: range(h, nxt) for n, (h, nxt) in enumerate(zip(heads, [*heads[1:], end], strict=True), start=1)}
+
+
+@pytest.mark.parametrize("number", range(1, 9))
+def test_a_meeting_cites_its_own_section_and_no_other_meeting_s(
+    number: int, lookup: ReleaseLookup, release: Release
+) -> None:
+    """井野副大臣, カナダ or 量子 are said in several meetings: each meeting cites its own lines, never another's."""
+    sections = _meeting_sections(release)
+    assert len(sections) == len(release.bilaterals)
+    b = next(b for b in release.bilaterals if b.number == number)
+    reply = build_bilateral_reply(b, lookup)
+    assert f"({number})" in reply.title and reply.citation is not None
+    cited = set(reply.citation.lines)
+    lines = _source(release)
+    own = {n for n in sections[number] if lines[n - 1].strip()}
+    others = set().union(*(set(r) for n, r in sections.items() if n != number))
+    assert own <= cited, f"meeting ({number}): its heading and paragraph are cited"
+    assert not cited & others, f"meeting ({number}) cites another meeting's lines {sorted(cited & others)}"
+
+
+def build_bilateral_reply(b: Bilateral, lookup: ReleaseLookup) -> Reply:
+    return bilateral.run(
+        Ask(args=(b.id,), raw_args=b.counterpart.name.ja, lang="ja", now=NOW, lookup=lookup, command="/g7")
+    )
 
 
 @pytest.mark.parametrize("lang", LANGS)

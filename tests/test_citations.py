@@ -7,6 +7,7 @@ import gc
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -357,3 +358,17 @@ def test_a_missing_original_still_names_the_release(tmp_path: Path, release: Rel
     reply = ask("summary", ReleaseLookup(orphan), "en")
     assert reply.citation is not None
     assert reply.citation.lines == [] and len(reply.citation.elements) == 1
+
+
+def test_a_command_reads_the_original_in_the_running_bot_s_data_folder(tmp_path: Path, release: Release) -> None:
+    """Under `serve` the services carry the settings: lines come from G7BOT_DATA_DIR's text, and digests reuse them."""
+    loaded = release.model_copy()
+    shifted = "\n".join(["x", "y", *_source(release)]) + "\n"
+    (tmp_path / release.source_file).write_text(shifted, encoding="utf-8")
+    services = SimpleNamespace(settings=SimpleNamespace(data_dir=tmp_path))
+    lookup = ReleaseLookup(loaded)
+    reply = answer("bilateral france", lookup=lookup, lang="ja", now=NOW, services=services)
+    shipped = ask("bilateral france", ReleaseLookup(release), "ja").citation
+    assert reply.citation is not None and shipped is not None
+    assert reply.citation.lines == [n + 2 for n in shipped.lines]
+    assert source_index(loaded).folder == tmp_path

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from bot.commands.base import Ask
 from bot.messages import join, msg
-from bot.release.citation import cite_bilaterals, source_index
+from bot.release.citation import cite_bilaterals, folder_of, source_index
 from bot.release.lookup import Correction
 from bot.release.models import Bilateral, Lang, Release
 from bot.reply import Reply, Section
@@ -71,6 +71,7 @@ def correction_lines(corrections: Iterable[Correction], release: Release, lang: 
 
 def run(ask: Ask) -> Reply:
     lang = ask.lang
+    source_index(ask.release, folder=folder_of(ask.services))  # the citation's lines: the running bot's data
     if not ask.args:
         return list_reply(ask)
     match = ask.lookup.find_bilaterals(ask.raw_args or " ".join(ask.args))

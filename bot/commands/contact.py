@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.commands.base import Ask
 from bot.messages import join, msg
-from bot.release.citation import cite_desks
+from bot.release.citation import cite_desks, folder_of, source_index
 from bot.release.models import Desk, Lang
 from bot.reply import Reply, Section
 from bot.text import echo, escape
@@ -33,6 +33,7 @@ def desk_section(desk: Desk, lang: Lang) -> Section:
 
 def run(ask: Ask) -> Reply:
     lang, release = ask.lang, ask.release
+    source_index(release, folder=folder_of(ask.services))  # the citation's lines: the running bot's data
     title = msg("contact.title", lang)
     hint = [msg("contact.hint", lang, command=ask.command)]
     if not ask.args:

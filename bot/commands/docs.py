@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.commands.base import Ask
 from bot.messages import join, msg
-from bot.release.citation import cite, source_index
+from bot.release.citation import cite, folder_of, source_index
 from bot.reply import Reply, Section
 from bot.text import escape
 
@@ -26,7 +26,7 @@ def run(ask: Ask) -> Reply:
             details.append(msg("docs.size", lang, format=doc.format, size=doc.size_kb))
         lines.append(f"• {escape(doc.title(lang))} ({join(details, lang)})")
     # The citation names the release the documents are attached to, and links its page when known.
-    cited = set().union(*source_index(release).document)
+    cited = set().union(*source_index(release, folder=folder_of(ask.services)).document)
     return Reply(
         title=msg("docs.title", lang),
         sections=[Section(text="\n".join(lines))],

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from bot.commands.base import Ask
 from bot.messages import join, msg
+from bot.release.citation import folder_of, source_index
 from bot.release.models import Release
 from bot.reply import Reply
 from bot.schedule.content import build_followups_reply
@@ -78,6 +79,7 @@ def _filter(ask: Ask, commitments: list[Commitment]) -> tuple[list[Commitment], 
 
 def run(ask: Ask) -> Reply:
     source: FollowupSource = ask.services if ask.services is not None else FileSource(ask.release)
+    source_index(ask.release, folder=folder_of(ask.services))  # the citation's lines: the running bot's data
     schedule = source.schedule()
     commitments = list(source.commitments().commitments)
     lead = ""

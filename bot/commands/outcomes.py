@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.commands.base import Ask
 from bot.messages import msg
-from bot.release.citation import cite, source_index
+from bot.release.citation import cite, folder_of, source_index
 from bot.reply import Reply, Section
 from bot.text import escape
 
@@ -23,7 +23,7 @@ def run(ask: Ask) -> Reply:
         Section(text=f"*{escape(o.title(lang))}*\n" + "\n".join(f"• {escape(p(lang))}" for p in o.points))
         for o in release.outcomes
     ]
-    index = source_index(release)
+    index = source_index(release, folder=folder_of(ask.services))
     lines = set().union(*(index.outcome_full[o.id] for o in release.outcomes))
     if release.outcomes_intro is not None:
         # The points are the release's summary of the main contents, not the adopted texts: say so first.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.commands.base import Ask
 from bot.messages import format_range, msg
-from bot.release.citation import cite, source_index
+from bot.release.citation import cite, folder_of, source_index
 from bot.reply import Reply, Section
 from bot.text import escape
 
@@ -45,7 +45,7 @@ def run(ask: Ask) -> Reply:
     if r.bilaterals_overview is not None:
         lines.append(escape(r.bilaterals_overview(lang)))
     outcomes = Section(text=f"*{msg('summary.outcomes', lang)}*\n" + "\n".join(lines))
-    index = source_index(r)
+    index = source_index(r, folder=folder_of(ask.services))
     cited = set(index.meeting).union(*(index.outcome_title[o.id] for o in r.outcomes))
     if r.bilaterals_overview is not None:
         cited |= index.overview

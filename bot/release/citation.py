@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -92,6 +93,7 @@ class SourceIndex:
         # No reference to the release is kept: the table of indexes must not keep a release alive.
         self.label = label
         self.available = text is not None
+        self.folder: Path | None = None
         self._text = _Text(text or "")
         self._quotes: dict[tuple[str, SourceKind, str], frozenset[int]] = {}
         self._regions: dict[tuple[SourceKind | str, str], tuple[Region | None, int | None]] = {}
@@ -279,6 +281,7 @@ def _desk_values(d: Desk) -> list[str]:
 # Keyed by the release object: an entry lives as long as its release and goes with it, so a reload (a new
 # Release) gets a new index and nothing is cleared by hand.
 _INDEXES: dict[int, tuple[weakref.ref[Release], SourceIndex]] = {}
+_LOCK = threading.RLock()
 
 
 def _forget(table: dict[int, tuple[weakref.ref[Release], SourceIndex]], key: int, _ref: object) -> None:
@@ -287,6 +290,11 @@ def _forget(table: dict[int, tuple[weakref.ref[Release], SourceIndex]], key: int
 
 def register_source(release: Release, folder: Path) -> SourceIndex:
     """Index `release` against its original text in `folder` (where its release.yml is); call once per load."""
+    with _LOCK:
+        return _register(release, folder)
+
+
+def _register(release: Release, folder: Path) -> SourceIndex:
     path = folder / release.source_file
     try:
         text: str | None = path.read_text(encoding="utf-8")
@@ -294,6 +302,7 @@ def register_source(release: Release, folder: Path) -> SourceIndex:
         # `g7bot check` reports a missing source; a reply still names the release, without line numbers.
         text = None
     index = SourceIndex(release, text, label=f"data/{release.source_file}")
+    index.folder = folder
     key = id(release)
     # The callback holds the table itself: at interpreter exit the module's globals may already be gone.
     forget = functools.partial(_forget, _INDEXES, key)
@@ -301,12 +310,20 @@ def register_source(release: Release, folder: Path) -> SourceIndex:
     return index
 
 
-def source_index(release: Release) -> SourceIndex:
-    """The index of `release`: the one registered when it was loaded, or one built from the shipped data/."""
-    entry = _INDEXES.get(id(release))
-    if entry is not None and entry[0]() is release:
-        return entry[1]
-    return register_source(release, DATA_DIR)
+def source_index(release: Release, *, folder: Path | None = None) -> SourceIndex:
+    """The index of `release`, built on first use: from its text in `folder` when given (the running bot's
+    data folder), else in the folder it was registered with, else in the shipped data/."""
+    with _LOCK:
+        entry = _INDEXES.get(id(release))
+        if entry is not None and entry[0]() is release and folder in (None, entry[1].folder):
+            return entry[1]
+        return _register(release, folder or DATA_DIR)
+
+
+def folder_of(services: object) -> Path | None:
+    """The data folder of the running bot's settings, where the follow-up services carry them (`serve`)."""
+    found = getattr(getattr(services, "settings", None), "data_dir", None)
+    return found if isinstance(found, Path) else None
 
 
 # --- wording ----------------------------------------------------------------------------------------

@@ -92,7 +92,6 @@ class SourceIndex:
     def __init__(self, release: Release, text: str | None, *, label: str):
         # No reference to the release is kept: the table of indexes must not keep a release alive.
         self.label = label
-        self.available = text is not None
         self.folder: Path | None = None
         self._text = _Text(text or "")
         self._quotes: dict[tuple[str, SourceKind, str], frozenset[int]] = {}
@@ -294,6 +293,14 @@ def register_source(release: Release, folder: Path) -> SourceIndex:
         return _register(release, folder)
 
 
+def _label(path: Path) -> str:
+    """How a reply names the original: data/<file>, or its path under data/ (data/releases/<id>/source.txt)."""
+    try:
+        return (Path("data") / path.resolve().relative_to(DATA_DIR.resolve())).as_posix()
+    except ValueError:
+        return f"data/{path.name}"
+
+
 def _register(release: Release, folder: Path) -> SourceIndex:
     path = folder / release.source_file
     try:
@@ -301,7 +308,7 @@ def _register(release: Release, folder: Path) -> SourceIndex:
     except (OSError, UnicodeDecodeError):
         # `g7bot check` reports a missing source; a reply still names the release, without line numbers.
         text = None
-    index = SourceIndex(release, text, label=f"data/{release.source_file}")
+    index = SourceIndex(release, text, label=_label(path))
     index.folder = folder
     key = id(release)
     # The callback holds the table itself: at interpreter exit the module's globals may already be gone.

@@ -55,9 +55,9 @@ then at least `settle` has passed since the last send began, as `next_attempt_at
   its metadata: the post did not land, and it is sent again, through the fence as above. (A message
   of the bot's without metadata means Slack dropped it, so absence proves nothing: held, below.)
 - The history could not be read (rate limited, 5xx, timeout): the row is released and looked for
-  again later, with backoff and no sooner than Retry-After. After `max_checks` such failures, or at
-  once when reading cannot work (no history scope; more pages than the search reads; the bot's own
-  messages without metadata), the row is
+  again later, with backoff and no sooner than Retry-After. After `max_checks` such failures (for
+  this send: each fence starts the count afresh), or at once when reading cannot work (no history
+  scope; more pages than the search reads; the bot's own messages without metadata), the row is
   `held`: not re-sent, logged at ERROR and listed by `admin schedule`, for a person to look.
 
 Takeover. Another instance may take a row over only after its lease expired and its

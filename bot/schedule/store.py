@@ -413,12 +413,13 @@ class Store:
 
         In one statement: renews the lease from `now`, sets send_started_at (from now on the post may be
         in Slack) and next_attempt_at = now + settle (nobody, this owner included, acts on the row
-        again before Slack has had `settle` to show the post in its history).
+        again before Slack has had `settle` to show the post in its history), and resets `checks`.
         """
         stmt = (
             update(deliveries)
             .where(self._held_by(delivery_id, owner, epoch))
-            .values(lease_until=now + lease, send_started_at=now, next_attempt_at=now + settle)
+            # A new send is a new unknown: its failed history checks are counted afresh.
+            .values(lease_until=now + lease, send_started_at=now, next_attempt_at=now + settle, checks=0)
         )
         with self._tx() as conn:
             return bool(conn.execute(stmt).rowcount == 1)

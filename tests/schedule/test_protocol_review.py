@@ -195,3 +195,27 @@ def test_a_rate_limited_chat_update_is_retried_once_and_edits_only_that_message(
     assert len(slack.calls_to("chat.update")) == 2  # the 429, then the edit
     assert slack.messages[("C00", ts)]["text"] == "Done"
     assert slack.messages[("C01", other)]["text"] == "reminder"
+
+
+def test_each_send_gets_its_own_budget_of_failed_history_checks(
+    url: str,  # noqa: F811
+    slack: SlackStandIn,
+) -> None:
+    # Before: `checks` counted failed looks over the row's whole life, so a second unknown send was held
+    # at its first rate-limited look, though its own outcome had never been looked for.
+    with Store(url) as store:
+        ticks = Ticks(make(store, slack, fan_out(1), max_checks=2))
+        slack.add_fault(Fault("chat.postMessage", status=503, delay=SLOW))
+        assert ticks(NOW).unknown == 1
+        slack.add_fault(Fault("conversations.history", status=429, retry_after=600))
+        t = NOW + SETTLE + seconds(1)
+        assert ticks(t) == TickReport()  # could not look: once
+        slack.add_fault(Fault("chat.postMessage", status=503, delay=SLOW))
+        t += dt.timedelta(minutes=10)
+        assert ticks(t).unknown == 1  # looked, not there, sent again: unknown again
+        slack.add_fault(Fault("conversations.history", status=429, retry_after=600))
+        t += SETTLE + seconds(1)
+        assert ticks(t) == TickReport()  # this send's first failed look: not held
+        t += dt.timedelta(minutes=10)
+        assert ticks(t) == TickReport(posted=1)
+        assert_exactly_once(slack, store, 1)

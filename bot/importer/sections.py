@@ -27,6 +27,7 @@ CONTACT_HEADINGS = (
 )
 OVERVIEW_HEADINGS = ("本件の概要", "概要")
 HEADING_MAX = 100
+_INLINE_CONTACT = re.compile(r"^(?:本件の)?担当\s*[:：]\s*\S")
 
 
 @dataclass
@@ -134,6 +135,10 @@ def split_sections(source: Source, start: int) -> list[Section]:
         label = _label(text)
         if label:
             sections.append(Section(Heading("", 0, text, n), label, [Part(None)]))
+            continue
+        if _INLINE_CONTACT.match(text):
+            # 「担当:通商政策局 米州課長 山田」: the heading and the first desk's unit on one line.
+            sections.append(Section(Heading("", 0, text, n), "contacts", [Part(None, [n])]))
             continue
         h = heading(text, n)
         if h and (label := _label(h.title)):

@@ -83,3 +83,12 @@ def test_documents_with_language_format_and_size() -> None:
         ("会談資料", None, "PDF", 1229),
         ("共同声明", "英文", "PDF", 312),
     ]
+
+
+def test_contact_heading_and_unit_on_one_line() -> None:
+    text = fixture("paragraphs_heisei.txt").replace("担当\n通商政策局 欧州課 鈴木\n", "担当:通商政策局 欧州課 鈴木\n")
+    result = run(text)
+    assert result.data is not None
+    (desk,) = result.data["desks"]
+    assert (desk["bureau"]["ja"], desk["office"]["ja"], desk["lead"]["ja"]) == ("通商政策局", "欧州課", "鈴木")
+    assert result.report.unused == []

@@ -14,7 +14,7 @@ from bot.importer.lines import Source, html_to_text, looks_like_html
 from bot.importer.people import code_of
 from bot.importer.report import Report
 from bot.release.gazetteer import Gazetteer
-from bot.release.models import Release
+from bot.release.models import LABEL_MAX, LIST_MAX, Release
 
 PUBLISHER_JA = "経済産業省"
 _BILATERAL_TITLE = re.compile(r"二国間|会談|バイ|意見交換|面会")
@@ -273,7 +273,13 @@ def _desks(found: list[desks.DeskFound], en: English, report: Report) -> list[di
 
 def _documents(found: list[documents.DocumentFound], en: English, report: Report) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for i, d in enumerate(found):
+    if len(found) > LIST_MAX:
+        for d in found[LIST_MAX:]:
+            report.cannot("documents", f"line {d.line}: more than {LIST_MAX} documents; 「{d.title}」 left out")
+        found = found[:LIST_MAX]
+    for d in [d for d in found if len(d.title) > LABEL_MAX]:
+        report.cannot("documents", f"line {d.line}: too long for a document title, left out: 「{d.title[:40]}…」")
+    for i, d in enumerate([d for d in found if len(d.title) <= LABEL_MAX]):
         entry: dict[str, Any] = {"title": en.text(d.title, f"documents.{i}.title")}
         language = d.language or d.format
         if language:

@@ -35,6 +35,9 @@ def read(source: Source, numbers: list[int]) -> list[DocumentFound]:
         m = _ITEM.match(text) if text else None
         if not m or not m["title"].strip("-・ "):
             continue
+        if not (text.startswith(("-", "・", "●", "■")) or m["lang"] or m["fmt"]):
+            # Neither a list item nor a document's marks: not a document (left for the report).
+            continue
         size = _kb(m["size"], m["unit"]) if m["size"] else None
         found.append(DocumentFound(m["title"].strip(), m["lang"], m["fmt"], size, n))
         source.use(n)

@@ -146,6 +146,10 @@ def split_sections(source: Source, start: int) -> list[Section]:
             sections.append(Section(h, label, [Part(None)]))
             continue
         current = sections[-1]
+        if h and current.label in ("documents", "contacts") and h.style == (top or "1."):
+            # A numbered section after a foot block (a page cut and pasted out of order) ends the block.
+            sections.append(Section(h, "section", [Part(None)]))
+            continue
         if h and current.label not in ("documents", "contacts"):
             if top is None and (current.label == "lead" or h.style == "1."):
                 top = h.style

@@ -135,7 +135,11 @@ def test_damaged_text_never_a_traceback(tmp_path: Path) -> None:
     )
     assert "Traceback" not in done.stderr
     assert done.returncode == 0
-    assert "Could not read" in done.stdout
+    report = (tmp_path / "lib" / "meti-2025-12-10-g7" / "import-report.txt").read_text(encoding="utf-8")
+    assert report in done.stdout
+    problems = report.split("Could not read (reported, not guessed):\n")[1].split("\n\n")[0]
+    assert "[validation]" in problems and "(none)" not in problems
+    assert "release.yml does not validate yet" in done.stderr
 
 
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -73,10 +72,3 @@ class Source:
 
     def unused(self) -> list[int]:
         return [n for n in self.numbers() if n not in self.used and self.line(n)]
-
-
-_SPACES = re.compile(r"\s+")
-
-
-def contains(source: Source, value: str) -> bool:
-    return value in source.text

@@ -331,3 +331,13 @@ def test_the_index_is_built_once_per_loaded_release(lookup: ReleaseLookup, relea
 def test_the_fast_fold_is_the_fold(text: str) -> None:
     assert fold_text(text) == fold(text)[0]
     assert len(fold(text)[1]) == len(fold(text)[0])
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_reply_cites_every_line_it_shows(lookup: ReleaseLookup, source: list[str], lang: Lang) -> None:
+    reply = ask("search 量子", lookup, lang)
+    assert reply.citation is not None
+    shown = {int(n) for n in re.findall(r"(\d+)行目" if lang == "ja" else r"line (\d+)", text_of(reply))}
+    assert shown and set(reply.citation.lines) == shown
+    assert all("量子" in source[n - 1] for n in shown)
+    assert ask("search zzqx", lookup, lang).citation is None

@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process
 
 from bot.commands.base import Ask
 from bot.messages import format_date, join, msg
+from bot.release.citation import cite
 from bot.release.models import Lang, Release
 from bot.reply import Reply, Section
 from bot.search.index import Hit, Results, SearchIndex
@@ -108,9 +109,8 @@ def release_name(release: Release, lang: Lang) -> str:
 
 
 def release_url(release: Release) -> str | None:
-    # The release page's address, once the model carries one (issue 8, item 5); unknown until then.
-    url = getattr(release, "url", None)
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+    """The release page, when the original text gives it (the model keeps <, > and | out of it)."""
+    return release.url
 
 
 def _shown(hit: Hit, lang: Lang) -> str:
@@ -178,7 +178,13 @@ def build_reply(results: Results, *, query: str, lang: Lang, command: str, idx: 
         footer.append(
             msg("search.more", lang, more=results.total - last, command=command, query=shown, next=results.page + 1)
         )
-    return Reply(title=title, sections=sections, footer=footer)
+    # The reply's own citation (a context block, last): the release and every line the shown hits come from.
+    # One release a page today; once the library feeds several, each group's lines stay cited in its hits.
+    citation = None
+    if len(results.groups) == 1:
+        group = results.groups[0]
+        citation = cite(group.release, lang, [h.doc.passage.line for h in group.hits if h.doc.passage.line])
+    return Reply(title=title, sections=sections, footer=footer, citation=citation)
 
 
 def search(ask: Ask, raw: str) -> Reply:

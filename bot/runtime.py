@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.locale import LocaleCache
+from bot.release.citation import register_source
 from bot.release.gazetteer import Gazetteer, load_gazetteer
 from bot.release.loader import load_release
 from bot.release.lookup import ReleaseLookup
@@ -64,10 +65,13 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: Settings, *, command: str, clock: Callable[[], dt.datetime] = utc_now) -> Runtime:
+        release = load_release(settings.release_file)
+        # Citations (commands, digests, reminders alike) read the original text of this data folder.
+        register_source(release, settings.data_dir)
         return cls(
             settings=settings,
             command=command,
-            lookup=ReleaseLookup(load_release(settings.release_file), load_gazetteer(settings.gazetteer_file)),
+            lookup=ReleaseLookup(release, load_gazetteer(settings.gazetteer_file)),
             locales=LocaleCache(ttl=settings.locale_cache_seconds),
             clock=clock,
         )
@@ -95,5 +99,6 @@ class Runtime:
 
     def set_release(self, release: Release, gazetteer: Gazetteer | None = None) -> None:
         """Swap in a newly loaded release (and gazetteer); requests already running keep the lookup they took."""
+        register_source(release, self.settings.data_dir)
         self.lookup = ReleaseLookup(release, gazetteer if gazetteer is not None else self.lookup.gazetteer)
         self.replies.clear()

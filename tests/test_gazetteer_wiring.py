@@ -62,3 +62,13 @@ def test_check_names_a_bad_gazetteer(
     err = capsys.readouterr().err
     assert f"{data_dir / 'gazetteer.yml'}: countries.0.codez" in err
     assert "Traceback" not in err
+
+
+def test_citations_read_the_original_in_the_data_folder_from_the_start(data_dir: Path) -> None:
+    # Digests and reminders cite too: the data folder's own original text is indexed at load and reload.
+    from bot.release.citation import source_index
+
+    started = start(load_settings(data_dir=data_dir, admin_users=LOCAL_USER), local=True)
+    assert source_index(started.runtime.lookup.release).folder == data_dir
+    assert "reloaded" in _titles(started, "admin reload en")
+    assert source_index(started.runtime.lookup.release).folder == data_dir

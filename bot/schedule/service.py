@@ -297,14 +297,18 @@ class FollowupService:
             if state.status == "done":
                 logger.info("Done on %s ignored: already done", commitment_id)
                 return
-            await asyncio.to_thread(self.store.set_done, commitment_id, by=user_id, now=now)
+            if not await asyncio.to_thread(self.store.set_done, commitment_id, by=user_id, now=now):
+                logger.info("Done on %s ignored: another press got there first", commitment_id)
+                return
             action, when = "done", now
         else:
             if state.status == "done" or (state.snoozed_until is not None and state.snoozed_until > now):
                 logger.info("Snooze on %s ignored: already done or snoozed", commitment_id)
                 return
             when = now + SNOOZE[action_id]
-            await asyncio.to_thread(self.store.snooze, commitment_id, until=when, by=user_id, now=now)
+            if not await asyncio.to_thread(self.store.snooze, commitment_id, until=when, by=user_id, now=now):
+                logger.info("Snooze on %s ignored: another press got there first", commitment_id)
+                return
             action = "snooze"
         lang = self.loaded.schedule.channel_lang(channel)
         tz = self.loaded.schedule.channel_timezone(channel)

@@ -37,6 +37,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -675,10 +676,17 @@ class Store:
         return CommitmentState.model_validate(dict(row._mapping))
 
     def set_done(self, commitment_id: str, *, by: str, now: dt.datetime) -> bool:
-        return self._set_state(commitment_id, status="done", snoozed_until=None, by=by, now=now)
+        """Mark done; False when it already was (two presses at once, on any instances: one wins)."""
+        still_open = commitment_states.c.status != "done"
+        return self._set_state(commitment_id, status="done", snoozed_until=None, by=by, now=now, only_if=still_open)
 
     def snooze(self, commitment_id: str, *, until: dt.datetime, by: str, now: dt.datetime) -> bool:
-        return self._set_state(commitment_id, status="open", snoozed_until=until, by=by, now=now)
+        """Snooze until `until`; False when it is done or already snoozed past `now` (one of two presses wins)."""
+        awake = and_(
+            commitment_states.c.status != "done",
+            or_(commitment_states.c.snoozed_until.is_(None), commitment_states.c.snoozed_until <= now),
+        )
+        return self._set_state(commitment_id, status="open", snoozed_until=until, by=by, now=now, only_if=awake)
 
     def reopen(self, commitment_id: str, *, by: str, now: dt.datetime) -> bool:
         return self._set_state(commitment_id, status="open", snoozed_until=None, by=by, now=now)
@@ -691,8 +699,12 @@ class Store:
         snoozed_until: dt.datetime | None,
         by: str,
         now: dt.datetime,
+        only_if: Any = None,
     ) -> bool:
-        """Upsert; a click older than the stored one (a slow instance) does not overwrite a newer one."""
+        """Upsert; a click older than the stored one (a slow instance) does not overwrite a newer one.
+
+        `only_if` is a further condition on the stored row, checked in the same statement (compare and set).
+        """
         values: Mapping[str, object] = {
             "commitment_id": commitment_id,
             "status": status,
@@ -707,9 +719,12 @@ class Store:
         stmt = stmt.on_conflict_do_update(
             index_elements=["commitment_id"],
             set_={name: stmt.excluded[name] for name in ("status", "snoozed_until", "updated_by", "updated_at")},
-            where=or_(
-                commitment_states.c.updated_at.is_(None),
-                commitment_states.c.updated_at <= stmt.excluded.updated_at,
+            where=and_(
+                or_(
+                    commitment_states.c.updated_at.is_(None),
+                    commitment_states.c.updated_at <= stmt.excluded.updated_at,
+                ),
+                true() if only_if is None else only_if,
             ),
         )
         with self._tx() as conn:

@@ -315,3 +315,19 @@ def test_first_sight_forgets_old_keys(store: Store) -> None:
     with store.engine.connect() as conn:
         keys = set(conn.execute(text("SELECT key FROM seen_requests")).scalars())
     assert keys == {"new"} and seen_requests.name == "seen_requests"
+
+
+def test_two_presses_at_once_change_the_state_once(store_url: str) -> None:
+    # Two instances (two Stores on one database) handle Done, and Snooze, for the same commitment at the
+    # same moment: exactly one of each wins, so exactly one reminder message is rewritten.
+    with Store(store_url) as a, Store(store_url) as b:
+        until = NOW + dt.timedelta(days=1)
+        snoozes = [a.snooze("c1", until=until, by="U1", now=NOW), b.snooze("c1", until=until, by="U2", now=NOW)]
+        assert sorted(snoozes) == [False, True]
+        assert b.snooze("c1", until=until + dt.timedelta(days=1), by="U2", now=until), "a snooze that ran out"
+        dones = [a.set_done("c1", by="U1", now=NOW + dt.timedelta(days=3))]
+        dones.append(b.set_done("c1", by="U2", now=NOW + dt.timedelta(days=3)))
+        assert dones == [True, False]
+        assert not a.snooze("c1", until=NOW + dt.timedelta(days=9), by="U3", now=NOW + dt.timedelta(days=4))
+        assert a.state("c1").status == "done"
+        assert a.reopen("c1", by="U3", now=NOW + dt.timedelta(days=5))

@@ -250,7 +250,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "Snoozed until {when} by {user}.",
     },
     # search
-    "search.title": {"ja": "検索: {query}", "en": "Search: {query}"},
+    # The header is plain text, where an escape would show as typed: what was searched goes in the text below.
+    "search.title": {"ja": "検索", "en": "Search"},
     "search.usage": {
         "ja": "検索する語を続けてください: `{command} search 量子`、`{command} search semiconductors`、"
         "`{command} search 鉄鋼 page 2`",
@@ -258,8 +259,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "`{command} search steel page 2`",
     },
     "search.count": {
-        "ja": "{total}件見つかりました({first}〜{last}件目を表示)。",
-        "en": "{total} found (showing {first}–{last}).",
+        "ja": "「{query}」: {total}件見つかりました({first}〜{last}件目を表示)。",
+        "en": "“{query}”: {total} found (showing {first}–{last}).",
     },
     "search.some_words": {
         "ja": "すべての語を含む文はありません。いずれかの語を含む文を表示します。",

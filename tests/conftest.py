@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from bot.release.loader import load_release
 from bot.release.lookup import ReleaseLookup
@@ -17,6 +19,9 @@ from tests.slack_standin import SlackStandIn
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+# Tests work in directories of their own: keep Hypothesis's examples (failures to replay) in the checkout's cache.
+settings.register_profile("g7bot", database=DirectoryBasedExampleDatabase(ROOT / ".hypothesis" / "examples"))
+settings.load_profile("g7bot")
 # A fixed instant for pure tests: 2025-12-15 09:00 in Tokyo.
 NOW = dt.datetime(2025, 12, 15, 0, 0, tzinfo=dt.UTC)
 

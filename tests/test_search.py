@@ -195,7 +195,7 @@ def test_paging(lookup: ReleaseLookup, index: SearchIndex) -> None:
     assert first.footer == [msg("search.more", "en", more=more, command=SLASH, query="量子", next=2)]
     second = ask("search 量子 page 2", lookup, "en")
     assert (
-        msg("search.count", "en", total=total, first=PER_PAGE + 1, last=min(total, 2 * PER_PAGE))
+        msg("search.count", "en", query="量子", total=total, first=PER_PAGE + 1, last=min(total, 2 * PER_PAGE))
         in second.sections[0].text
     )
     pages = [index.search("量子", page=p) for p in (1, 2)]
@@ -341,3 +341,11 @@ def test_the_reply_cites_every_line_it_shows(lookup: ReleaseLookup, source: list
     assert shown and set(reply.citation.lines) == shown
     assert all("量子" in source[n - 1] for n in shown)
     assert ask("search zzqx", lookup, lang).citation is None
+
+
+def test_the_plain_text_header_never_echoes_what_was_typed(lookup: ReleaseLookup) -> None:
+    # A header is plain text: an escaped "<" would show as "&lt;", an unescaped one as markup to the fuzz
+    # invariant. What was searched is echoed, escaped, in the mrkdwn text below instead.
+    reply = ask("search &lt;!channel&gt; france", lookup, "en")
+    assert reply.title == "Search"
+    assert "&lt;!channel&gt;" in reply.sections[0].text

@@ -155,7 +155,7 @@ def _suggest(idx: SearchIndex, query: str, lang: Lang, command: str) -> str:
 
 def build_reply(results: Results, *, query: str, lang: Lang, command: str, idx: SearchIndex) -> Reply:
     shown = echo(query)
-    title = msg("search.title", lang, query=shown)
+    title = msg("search.title", lang)
     if not results.total:
         return Reply(
             title=title,
@@ -163,7 +163,7 @@ def build_reply(results: Results, *, query: str, lang: Lang, command: str, idx: 
         )
     first = (results.page - 1) * PER_PAGE + 1
     last = first + sum(len(g.hits) for g in results.groups) - 1
-    lead = [msg("search.count", lang, total=results.total, first=first, last=last)]
+    lead = [msg("search.count", lang, query=shown, total=results.total, first=first, last=last)]
     if not results.every_word:
         lead.append(msg("search.some_words", lang))
     sections = [Section(text="\n".join(lead))]
@@ -191,7 +191,7 @@ def search(ask: Ask, raw: str) -> Reply:
     query, page = split_page(raw)
     if not query:
         return Reply(
-            title=msg("search.title", ask.lang, query=""),
+            title=msg("search.title", ask.lang),
             sections=[Section(text=msg("search.usage", ask.lang, command=ask.command))],
         )
     idx = index(ask)

@@ -20,7 +20,6 @@ from bot.schedule.pacing import ChannelPacer
 from bot.schedule.poster import EVENT_TYPE, Poster
 from bot.schedule.slack_client import build_post_client
 from bot.schedule.store import Store, deliveries
-from tests.postgres import postgres_url
 from tests.slack_standin import Fault, SlackStandIn
 
 NOW = dt.datetime(2025, 1, 6, 0, 0, tzinfo=dt.UTC)
@@ -288,16 +287,7 @@ def test_backoff_doubles_up_to_thirty_minutes(store: Store, slack: SlackStandIn)
 # ---- two instances -----------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    else:
-        with postgres_url() as url:
-            yield url
-
-
-def test_two_instances_post_each_occurrence_exactly_once(shared_url: str, slack: SlackStandIn) -> None:
+def test_two_instances_post_each_occurrence_exactly_once(store_url: str, slack: SlackStandIn) -> None:
     items = [occ(f"reminder:c{i}:d1", channel=f"C{i % 3}", at=NOW - dt.timedelta(seconds=i)) for i in range(12)] + [
         occ(f"reminder:late{i}:d1", channel=f"C{i % 3}", at=NOW - minutes(20)) for i in range(6)
     ]
@@ -306,7 +296,7 @@ def test_two_instances_post_each_occurrence_exactly_once(shared_url: str, slack:
 
     def instance(owner: str) -> None:
         # Its own thread, event loop, engine and Slack client: as close to a second process as a test gets.
-        with Store(shared_url) as store:
+        with Store(store_url) as store:
             deliverer = make_deliverer(store, slack, items, owner=owner)
             for now in (NOW, NOW, NOW + minutes(3)):
                 barrier.wait()
@@ -324,7 +314,7 @@ def test_two_instances_post_each_occurrence_exactly_once(shared_url: str, slack:
     assert sum(r.posted for rs in reports.values() for r in rs) == len(items)
     assert sum(r.late for rs in reports.values() for r in rs) == 6
     assert sum(r.failed + r.recovered for rs in reports.values() for r in rs) == 0
-    with Store(shared_url) as store:
+    with Store(store_url) as store:
         assert store.counts() == {"pending": 0, "sent": len(items), "skipped": 0, "failed": 0, "held": 0}
 
 

@@ -7,8 +7,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -19,8 +18,7 @@ from bot.schedule.pacing import ChannelPacer
 from bot.schedule.poster import Poster
 from bot.schedule.slack_client import build_post_client
 from bot.schedule.store import Store
-from tests.postgres import postgres_url
-from tests.schedule.test_deliverer import NOW, Plan, Schedule, occ, plan, render
+from tests.schedule.test_deliverer import NOW, GatedPoster, Plan, Schedule, occ, plan, render
 from tests.slack_standin import Fault, SlackStandIn
 
 LEASE = dt.timedelta(seconds=20)
@@ -88,21 +86,6 @@ def assert_exactly_once(slack: SlackStandIn, store: Store, n: int) -> None:
         assert (row.channel, row.message_ts) in slack.messages
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'g7bot.sqlite3'}"
-    else:
-        with postgres_url() as found:
-            yield found
-
-
-@pytest.fixture
-def store(url: str) -> Iterator[Store]:
-    with Store(url) as s:
-        yield s
-
-
 def fan_out(n: int) -> list[Occurrence]:
     return [occ(f"digest:d{i:02d}", channel=f"C{i:02d}") for i in range(n)]
 
@@ -164,14 +147,14 @@ def test_every_unknown_outcome_ends_in_exactly_one_post(store: Store, slack: Sla
 
 @pytest.mark.parametrize("retry_after", [15, 25], ids=["wait-shorter-than-settle", "wait-longer-than-settle"])
 def test_a_holder_waiting_out_a_retry_after_longer_than_its_lease_is_not_doubled(
-    url: str, slack: SlackStandIn, retry_after: float
+    store_url: str, slack: SlackStandIn, retry_after: float
 ) -> None:
     # The fault from the issue: Retry-After 15 and a lease shorter than it (before: 8-9 of 60-200 twice).
     # a waits out the Retry-After inside its claim; b ticks during that wait, with a's lease expired.
     slack.add_fault(Fault("chat.postMessage", status=429, retry_after=retry_after, times=1))
     items = fan_out(1)
     lease, settle = seconds(10), seconds(20)
-    with Store(url) as store_a, Store(url) as store_b:
+    with Store(store_url) as store_a, Store(store_url) as store_b:
         b = Ticks(make(store_b, slack, items, owner="b", lease=lease, settle=settle))
         b_reports: list[TickReport] = []
         clock = {"now": NOW}
@@ -195,12 +178,12 @@ def test_a_holder_waiting_out_a_retry_after_longer_than_its_lease_is_not_doubled
 
 
 def test_a_retry_after_longer_than_the_poster_waits_is_retried_by_either_instance_once(
-    url: str, slack: SlackStandIn
+    store_url: str, slack: SlackStandIn
 ) -> None:
     slack.add_fault(Fault("chat.postMessage", status=429, retry_after=15, times=6))
     items = fan_out(12)
     lease = seconds(10)
-    with Store(url) as store_a, Store(url) as store_b:
+    with Store(store_url) as store_a, Store(store_url) as store_b:
         a = Ticks(make(store_a, slack, items, owner="a", lease=lease, poster=make_poster(slack, max_retry_after=1)))
         b = Ticks(make(store_b, slack, items, owner="b", lease=lease, poster=make_poster(slack, max_retry_after=1)))
         reports = [a(NOW), b(NOW + seconds(1))]
@@ -401,9 +384,11 @@ class FlakyStore(Store):
         return super().mark_failed(delivery_id, **kw)
 
 
-def test_after_a_database_outage_an_instance_resumes_its_own_claims_at_once(url: str, slack: SlackStandIn) -> None:
+def test_after_a_database_outage_an_instance_resumes_its_own_claims_at_once(
+    store_url: str, slack: SlackStandIn
+) -> None:
     # Before: its claims waited out their lease (120 s in serve) like anyone else's.
-    with FlakyStore(url) as store:
+    with FlakyStore(store_url) as store:
         ticks = Ticks(make(store, slack, fan_out(3), lease=dt.timedelta(minutes=2), poster=patient(slack)))
         store.down = True
         assert ticks(NOW) == TickReport(failed=3)  # claimed, then the database went away
@@ -413,8 +398,8 @@ def test_after_a_database_outage_an_instance_resumes_its_own_claims_at_once(url:
         assert_exactly_once(slack, store, 3)
 
 
-def test_another_instance_waits_out_the_lease_of_claims_left_by_an_outage(url: str, slack: SlackStandIn) -> None:
-    with FlakyStore(url) as store, Store(url) as other_store:
+def test_another_instance_waits_out_the_lease_of_claims_left_by_an_outage(store_url: str, slack: SlackStandIn) -> None:
+    with FlakyStore(store_url) as store, Store(store_url) as other_store:
         ticks = Ticks(make(store, slack, fan_out(3), owner="a", lease=dt.timedelta(minutes=2), poster=patient(slack)))
         other = Ticks(
             make(other_store, slack, fan_out(3), owner="b", lease=dt.timedelta(minutes=2), poster=patient(slack))
@@ -429,26 +414,9 @@ def test_another_instance_waits_out_the_lease_of_claims_left_by_an_outage(url: s
 # ---- the heartbeat -----------------------------------------------------------------------------------
 
 
-class Gate:
-    """A Poster whose posts wait at a gate before their turn (a long pacing queue, say)."""
-
-    def __init__(self, inner: Poster):
-        self.inner = inner
-        self.waiting = asyncio.Event()
-        self.go = asyncio.Event()
-
-    async def post(self, channel: str, message: Any, *, metadata: Any, before_send: Any = None) -> str:
-        self.waiting.set()
-        await self.go.wait()
-        return await self.inner.post(channel, message, metadata=metadata, before_send=before_send)
-
-    async def find_posted(self, channel: str, delivery_id: object, *, since: dt.datetime) -> str | None:
-        return await self.inner.find_posted(channel, delivery_id, since=since)
-
-
 def test_the_lease_is_renewed_while_its_holder_waits(store: Store, slack: SlackStandIn) -> None:
     lease = seconds(0.3)
-    gate = Gate(make_poster(slack))
+    gate = GatedPoster(make_poster(slack))
     items = [occ("digest:d00", channel="C00", at=dt.datetime.now(dt.UTC) - seconds(1))]
     a = make(store, slack, items, owner="a", lease=lease, poster=gate)  # type: ignore[arg-type]
 

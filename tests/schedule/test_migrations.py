@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,15 +70,6 @@ ROWS = [
 ]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'g7bot.sqlite3'}"
-    else:
-        with postgres_url() as found:
-            yield found
-
-
 def write_first_release_database(url: str) -> None:
     engine = create_engine(url)
     try:
@@ -122,9 +112,9 @@ def write_first_release_database(url: str) -> None:
         engine.dispose()
 
 
-def test_a_database_of_the_first_release_is_upgraded_without_losing_a_row(url: str) -> None:
-    write_first_release_database(url)
-    with Store(url) as store:
+def test_a_database_of_the_first_release_is_upgraded_without_losing_a_row(store_url: str) -> None:
+    write_first_release_database(store_url)
+    with Store(store_url) as store:
         rows = {d.key: d for d in store.deliveries()}
         assert sorted(rows) == sorted(r[1] for r in ROWS)
         sent = rows["digest:sent"]
@@ -149,21 +139,21 @@ def test_a_database_of_the_first_release_is_upgraded_without_losing_a_row(url: s
         with store.engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
     # A second start finds the schema at head and changes nothing.
-    with Store(url) as again:
+    with Store(store_url) as again:
         assert again.counts() == {"pending": 1, "sent": 1, "skipped": 1, "failed": 1, "held": 0}
 
 
-def test_the_migrations_build_exactly_the_schema_the_code_declares(url: str) -> None:
-    with Store(url) as store, store.engine.connect() as conn:
+def test_the_migrations_build_exactly_the_schema_the_code_declares(store_url: str) -> None:
+    with Store(store_url) as store, store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
 
 
-def test_instances_starting_together_on_a_first_release_database_upgrade_it_once(url: str) -> None:
+def test_instances_starting_together_on_a_first_release_database_upgrade_it_once(store_url: str) -> None:
     from tests.schedule.test_store import race
 
-    write_first_release_database(url)
-    stores = race(3, lambda _: Store(url))
+    write_first_release_database(store_url)
+    stores = race(3, lambda _: Store(store_url))
     try:
         assert all(s.counts()["pending"] == 2 for s in stores)
     finally:

@@ -22,7 +22,6 @@ from tests.schedule.test_exactly_once import (
     make_poster,
     messages_per_delivery,
     seconds,
-    url,  # noqa: F401  (the sqlite / postgres fixture)
 )
 from tests.slack_standin import Fault, SlackStandIn
 
@@ -40,13 +39,13 @@ class MarkFailsOnce(Store):
 
 
 def test_a_found_post_whose_record_fails_once_is_looked_for_again_not_posted_again(
-    url: str,  # noqa: F811
+    store_url: str,
     slack: SlackStandIn,
 ) -> None:
     # Before: the failed mark of a post found in the history fell through to mark_failed, which forgot
     # that a send had begun; the retry then posted without looking (2 messages for one delivery).
     slack.add_fault(Fault("chat.postMessage", status=200, delay=SLOW, posted_first=True))
-    with MarkFailsOnce(url) as store:
+    with MarkFailsOnce(store_url) as store:
         ticks = Ticks(make(store, slack, fan_out(1)))
         assert ticks(NOW).unknown == 1
         store.fail_marks = 1
@@ -58,10 +57,10 @@ def test_a_found_post_whose_record_fails_once_is_looked_for_again_not_posted_aga
 
 
 def test_a_post_whose_record_fails_after_slacks_ok_is_found_by_the_same_instance(
-    url: str,  # noqa: F811
+    store_url: str,
     slack: SlackStandIn,
 ) -> None:
-    with MarkFailsOnce(url) as store:
+    with MarkFailsOnce(store_url) as store:
         ticks = Ticks(make(store, slack, fan_out(1)))
         store.fail_marks = 1
         assert ticks(NOW).posted == 1  # posted, not recorded
@@ -83,14 +82,14 @@ def test_a_post_whose_record_fails_after_slacks_ok_is_found_by_the_same_instance
     ],
 )
 def test_an_answer_that_cannot_be_read_after_the_post_landed_is_an_unknown_outcome(
-    url: str,  # noqa: F811
+    store_url: str,
     slack: SlackStandIn,
     fault: Fault,
 ) -> None:
     # Before: a 200 that is not Slack's JSON (a proxy's page) or a body cut short counted as "not
     # posted": retried without looking, it posted twice.
     slack.add_fault(Fault(**{**fault.__dict__}))
-    with Store(url) as store:
+    with Store(store_url) as store:
         ticks = Ticks(make(store, slack, fan_out(1)))
         first = ticks(NOW)
         assert (first.unknown, first.failed) == (1, 0)
@@ -101,13 +100,13 @@ def test_an_answer_that_cannot_be_read_after_the_post_landed_is_an_unknown_outco
 
 
 def test_a_retry_after_is_counted_from_when_slack_said_it_not_from_the_ticks_start(
-    url: str,  # noqa: F811
+    store_url: str,
     slack: SlackStandIn,
 ) -> None:
     # A tick's `now` is when it began; a fan-out can keep it busy for minutes. Before: the retry time
     # of a 429 answered 10 minutes into the tick was tick start + Retry-After, already past.
     slack.add_fault(Fault("chat.postMessage", status=429, retry_after=120))
-    with Store(url) as store:
+    with Store(store_url) as store:
         d = make(store, slack, fan_out(1), poster=make_poster(slack, max_retry_after=30))
         d.clock = lambda: NOW + dt.timedelta(minutes=10)
         assert asyncio.run(d.tick(NOW)).failed == 1
@@ -118,14 +117,14 @@ def test_a_retry_after_is_counted_from_when_slack_said_it_not_from_the_ticks_sta
 
 
 def test_a_history_without_the_bots_metadata_holds_the_post_instead_of_posting_it_again(
-    url: str,  # noqa: F811
+    store_url: str,
     slack: SlackStandIn,
 ) -> None:
     # Metadata dropped by Slack (too large, a policy, a missing subscription): the post is in the
     # channel but no message carries its id. Before: "not there", posted again at every look.
     slack.add_fault(Fault("chat.postMessage", status=200, delay=SLOW, posted_first=True))
     slack.strip_metadata = True
-    with Store(url) as store:
+    with Store(store_url) as store:
         ticks = Ticks(make(store, slack, fan_out(1)))
         assert ticks(NOW).unknown == 1
         assert ticks(NOW + SETTLE + seconds(1)) == TickReport(held=1)
@@ -141,11 +140,11 @@ def test_a_history_without_the_bots_metadata_holds_the_post_instead_of_posting_i
 
 
 def test_digest_now_from_two_instances_in_the_same_second_posts_once(
-    url: str,  # noqa: F811
+    store_url: str,
     slack: SlackStandIn,
 ) -> None:
     request = fan_out(1)[0]
-    with Store(url) as store_a, Store(url) as store_b:
+    with Store(store_url) as store_a, Store(store_url) as store_b:
         a, b = make(store_a, slack, [], owner="a"), make(store_b, slack, [], owner="b")
         a.clock = b.clock = lambda: NOW
 
@@ -165,11 +164,11 @@ def test_digest_now_from_two_instances_in_the_same_second_posts_once(
 
 
 def test_a_coalesced_record_does_not_touch_an_occurrence_another_instance_is_posting(
-    url: str,  # noqa: F811
+    store_url: str,
     slack: SlackStandIn,
 ) -> None:
     [item] = fan_out(1)
-    with Store(url) as store_a, Store(url) as store_b:
+    with Store(store_url) as store_a, Store(store_url) as store_b:
         claimed = store_b.claim(item, now=NOW, owner="b", lease=seconds(60), late=False)
         assert claimed is not None
         # a's plan, made from an older read of the log, coalesces the very occurrence b holds.
@@ -198,12 +197,12 @@ def test_a_rate_limited_chat_update_is_retried_once_and_edits_only_that_message(
 
 
 def test_each_send_gets_its_own_budget_of_failed_history_checks(
-    url: str,  # noqa: F811
+    store_url: str,
     slack: SlackStandIn,
 ) -> None:
     # Before: `checks` counted failed looks over the row's whole life, so a second unknown send was held
     # at its first rate-limited look, though its own outcome had never been looked for.
-    with Store(url) as store:
+    with Store(store_url) as store:
         ticks = Ticks(make(store, slack, fan_out(1), max_checks=2))
         slack.add_fault(Fault("chat.postMessage", status=503, delay=SLOW))
         assert ticks(NOW).unknown == 1

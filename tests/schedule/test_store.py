@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -16,26 +16,10 @@ from sqlalchemy.exc import StatementError
 
 from bot.schedule.occurrence import Occurrence
 from bot.schedule.store import Store, deliveries
-from tests.postgres import postgres_url
 
 NOW = dt.datetime(2025, 1, 6, 0, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(minutes=2)
 T = TypeVar("T")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db' / 'g7bot.sqlite3'}"
-    else:
-        with postgres_url() as url:
-            yield url
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    with Store(store_url) as s:
-        yield s
 
 
 def occ(key: str = "digest:daily", *, channel: str = "C1", at: dt.datetime = NOW) -> Occurrence:

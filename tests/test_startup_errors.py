@@ -56,6 +56,13 @@ def data_dir(tmp_path: Path) -> Path:
     return folder
 
 
+def replace_once(path: Path, old: str, new: str) -> None:
+    """Edit a copied data file as an admin would, checking the text to replace is there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("file", "old", "new", "field"),
     [
@@ -70,9 +77,7 @@ def test_a_bad_data_file_stops_with_file_and_field(
     data_dir: Path, tmp_path: Path, command: str, file: str, old: str, new: str, field: str
 ) -> None:
     path = data_dir / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    replace_once(path, old, new)
     result = run_bot(command, env=serve_env(data_dir, tmp_path), cwd=tmp_path)
     # The console answers without a valid schedule (a warning); everything else stops.
     assert result.returncode == (0 if command == "console" and file == "schedule.yml" else 78)
@@ -109,9 +114,7 @@ def test_an_impossible_date_is_a_config_error_not_a_traceback(
 ) -> None:
     """Before: PyYAML raised ValueError while parsing, exit 1 with a traceback and no field named."""
     path = data_dir / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    replace_once(path, old, new)
     result = run_bot(
         command, *(["summary"] if command == "ask" else []), env=serve_env(data_dir, tmp_path), cwd=tmp_path
     )

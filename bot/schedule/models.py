@@ -149,6 +149,9 @@ class Commitment(_Model):
     reminders: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDERS), max_length=LIST_MAX)
     remind_at: dt.time = dt.time(9, 0)
     channel: ChannelId | None = None
+    # The release this follow-up belongs to: set by the library loader from the release folder it is in
+    # (a file need not name it; one that names another release is an error).
+    release_id: str | None = Field(None, min_length=1, max_length=ID_MAX)
 
     @field_validator("reminders")
     @classmethod

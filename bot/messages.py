@@ -286,6 +286,79 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "citation.line": {"ja": "原文 `{file}` の{lines}行目", "en": "Original text `{file}`, line {lines}"},
     "citation.lines": {"ja": "原文 `{file}` の{lines}行目", "en": "Original text `{file}`, lines {lines}"},
+    "citation.more": {"ja": "ほか{count}件の発表", "en": "and {count} more releases"},
+    # release selectors (bot/library/select.py) and /g7 releases
+    "help.selector": {
+        "ja": "発表を選ぶには `@` を付けます: `@<ID>`、`@2025-12-10`、`@2025-12`(`@2025年12月`)、`@2025`、"
+        "題名の語 `@モントリオール`(複数はすべて一致)。一覧は `{command} releases`。",
+        "en": "Pick a release with `@`: `@<id>`, `@2025-12-10`, `@2025-12` (`@2025年12月`), `@2025`, or title "
+        "words `@montreal` (several must all match). List them with `{command} releases`.",
+    },
+    "select.title": {"ja": "発表の選択", "en": "Choosing a release"},
+    "select.none": {
+        "ja": "「{text}」に該当する発表はありません({count}件の発表があります。新しい順):",
+        "en": "No release matches “{text}” (there are {count} releases; the newest):",
+    },
+    "select.hint": {
+        "ja": "すべての発表とIDは `{command} releases` で確認できます。",
+        "en": "See every release and its id with `{command} releases`.",
+    },
+    "select.several": {
+        "ja": "「{text}」に該当する発表が{count}件あります。IDで1件を選んでください:",
+        "en": "{count} releases match “{text}”; pick one by its id:",
+    },
+    "select.more": {
+        "ja": "ほか{count}件(`{command} releases {text}` で一覧)",
+        "en": "and {count} more (`{command} releases {text}` lists them)",
+    },
+    "select.pick": {"ja": "例: `{command} summary @{id}`", "en": "For example: `{command} summary @{id}`"},
+    "releases.title": {"ja": "発表の一覧({count}件)", "en": "Releases ({count})"},
+    "releases.counts": {
+        "ja": "二国間会談{bilaterals}件・フォローアップ{followups}件",
+        "en": "{bilaterals} bilaterals, {followups} follow-ups",
+    },
+    "releases.default": {"ja": "(既定)", "en": "(default)"},
+    "releases.shown": {
+        "ja": "{first}〜{last}件目を表示(新しい順)。",
+        "en": "Showing {first}–{last}, newest first.",
+    },
+    "releases.more": {
+        "ja": "続きは `{next}`。年や月で絞り込めます: `{command} releases @2025`。",
+        "en": "More: `{next}`. Narrow by year or month: `{command} releases @2025`.",
+    },
+    "releases.use": {
+        "ja": "発表を選んで質問できます: `{command} summary @<ID>`。",
+        "en": "Ask about one release with its id: `{command} summary @<id>`.",
+    },
+    # "also met" and the history of meetings with one country or organisation (bot/library/history.py)
+    "history.also_met": {"ja": "過去の会談", "en": "Also met"},
+    "history.line": {"ja": "{date} 「{title}」: {who}", "en": "{date}, “{title}”: {who}"},
+    "history.more": {
+        "ja": "ほか{count}件: `{command} bilateral {who} history`",
+        "en": "and {count} more: `{command} bilateral {who} history`",
+    },
+    "history.hint": {
+        "ja": "すべての会談: `{command} bilateral {who} history`",
+        "en": "Every meeting: `{command} bilateral {who} history`",
+    },
+    "history.title": {"ja": "{who}との会談の履歴({count}件)", "en": "Meetings with {who} ({count})"},
+    "history.none": {
+        "ja": "「{text}」との会談はどの発表にもありません。",
+        "en": "No release has a meeting with “{text}”.",
+    },
+    "history.shown": {
+        "ja": "新しい順に{shown}件を表示。続きは `{command} bilateral {who} history page {next}`。",
+        "en": "Showing {shown}, newest first. More: `{command} bilateral {who} history page {next}`.",
+    },
+    "history.not_here": {
+        "ja": "「{text}」との会談はこの発表({release})にはありません。ほかの発表での会談:",
+        "en": "This release ({release}) has no meeting with “{text}”. Meetings in other releases:",
+    },
+    "followups.in_release": {"ja": "発表: {release}", "en": "release: {release}"},
+    "followups.releases": {
+        "ja": "{count}件の発表のフォローアップです(1件に絞るには `@<ID>`)。",
+        "en": "Follow-ups of {count} releases (add `@<id>` for one).",
+    },
     # g7bot import (the command line)
     "import.written": {"ja": "{folder} に書き込みました。", "en": "Written to {folder}."},
     "import.exists": {

@@ -11,8 +11,21 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from bot.commands import admin, bilateral, contact, docs, followups, help, outcomes, search, summary
-from bot.commands.base import Ask, Command
+from bot.commands import (
+    admin,
+    bilateral,
+    contact,
+    docs,
+    followups,
+    help,
+    outcomes,
+    releases,
+    search,
+    summary,
+)
+from bot.commands.base import Ask, Command, library_of
+from bot.library import Library
+from bot.library.select import ambiguous, matching, no_match, split_selectors
 from bot.messages import msg
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import Lang
@@ -20,7 +33,7 @@ from bot.reply import Reply
 from bot.text import echo, tokens, unescape_slack
 
 # One line per subcommand; help and "did you mean" are generated from this list.
-_MODULES = [summary, bilateral, contact, outcomes, docs, followups, search, admin, help]
+_MODULES = [summary, bilateral, contact, outcomes, docs, followups, search, releases, admin, help]
 
 # Text beyond this is not read (Slack allows 4,000 characters; no command needs more than a few words).
 INPUT_LIMIT = 500
@@ -75,7 +88,20 @@ _JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 
 @cache
 def registry() -> list[Command]:
-    return [Command.from_module(m) for m in _MODULES]
+    """Every subcommand, checked once (at start-up, when the app first asks for it)."""
+    return check_registry([Command.from_module(m) for m in _MODULES])
+
+
+def check_registry(commands: list[Command]) -> list[Command]:
+    """The commands, if no word (name or alias, normalised) names two of them; else a TypeError naming both."""
+    from bot.text import normalize
+
+    owner: dict[str, str] = {}
+    for cmd in commands:
+        for word in dict.fromkeys(normalize(w) for w in cmd.words):
+            if owner.setdefault(word, cmd.name) != cmd.name:
+                raise TypeError(f"command word {word!r} names both {owner[word]!r} and {cmd.name!r}")
+    return commands
 
 
 @cache
@@ -87,7 +113,7 @@ def _words() -> dict[str, Command]:
 
 def is_static(text: str) -> bool:
     """Whether the answer depends only on the text, the language, admin-ness and the data (not on time)."""
-    words, _ = parse(text)
+    words, _ = parse(split_selectors(text)[0])
     found = (_words().get(words[0]) or _natural(unescape_slack(text), words)) if words else None
     return found is None or found.static
 
@@ -146,49 +172,87 @@ def _natural(text: str, words: list[str]) -> Command | None:
 def answer(
     text: str,
     *,
-    lookup: ReleaseLookup,
     lang: Lang,
     now: dt.datetime,
+    library: Library | None = None,
+    lookup: ReleaseLookup | None = None,
     command: str = "/g7",
     user_id: str = "",
     is_admin: bool = False,
     services: Any = None,
 ) -> Reply:
-    """The reply to `/g7 <text>` as Slack sends it. `lang` is the user's language; a trailing en/ja overrides it."""
+    """The reply to `/g7 <text>` as Slack sends it. `lang` is the user's language; a trailing en/ja overrides it.
+
+    `library` is the snapshot the request reads; `lookup=` alone (older callers) is a library of that release.
+    """
+    if library is None:
+        if lookup is None:
+            raise TypeError("answer() needs library= (or lookup=)")
+        library = library_of(lookup)
     # Once, here: Slack escapes &, < and > in slash text, and every echo escapes them again.
     text = unescape_slack(text)
-    words, override = _parse_typed(text)
+    # `@…` words pick the release; everything else reads the text without them.
+    head, selectors = split_selectors(text[:INPUT_LIMIT])
+    words, override = _parse_typed(head)
     lang = override or lang
+    selection = matching(library, selectors) if selectors else ()
+    if selectors and not selection:
+        return _with_length_note(no_match(library, selectors, lang=lang, command=command), text, lang)
+    entry = selection[0] if selection else library.default
     ask = Ask(
         args=tuple(words[1:]),
-        raw_args=_raw_args(text[:INPUT_LIMIT]),
+        raw_args=_raw_args(head),
         lang=lang,
         now=now,
-        lookup=lookup,
+        lookup=entry.lookup,
         command=command,
         user_id=user_id,
         is_admin=is_admin,
         services=services,
+        library=library,
+        entry=entry,
+        selection=selection,
+        selectors=selectors,
     )
+    found: Command | None = None
     if not words:
-        reply = help.run(ask)
+        found, run = help_command(), ask
     elif (found := _words().get(words[0])) is not None:
-        reply = found.run(ask)
-    elif (asked := _natural(text[:INPUT_LIMIT], words)) is not None:
+        run = ask
+    elif (found := _natural(head, words)) is not None:
         # A question: every word is the query, and it is answered in the language it was asked in.
-        lang = override or question_lang(text) or lang
-        question = _strip_lang(text[:INPUT_LIMIT].split())
-        reply = asked.run(replace(ask, args=tuple(words), raw_args=" ".join(question), lang=lang))
-    elif _is_topic(ask, words, topic := " ".join(_strip_lang(text[:INPUT_LIMIT].split()))):
+        lang = override or question_lang(head) or lang
+        question = _strip_lang(head.split())
+        run = replace(ask, args=tuple(words), raw_args=" ".join(question), lang=lang)
+    elif _is_topic(ask, words, topic := " ".join(_strip_lang(head.split()))):
         # A topic typed without a command (quantum, 量子, steel): searched, in the language it was typed in.
-        lang = override or question_lang(text) or lang
-        reply = search.run(replace(ask, args=tuple(words), raw_args=topic, lang=lang))
+        lang = override or question_lang(head) or lang
+        found = search_command()
+        run = replace(ask, args=tuple(words), raw_args=topic, lang=lang)
     else:
-        reply = _unknown(ask, words, typed=text[:INPUT_LIMIT].split(maxsplit=1)[0])
-    if len(text) > INPUT_LIMIT:
-        note = msg("error.too_long", lang, length=len(text), limit=INPUT_LIMIT)
-        reply = reply.model_copy(update={"footer": [*reply.footer, note]})
-    return reply
+        found, run = None, ask
+    if found is None:
+        reply = _unknown(ask, words, typed=head.split(maxsplit=1)[0])
+    elif len(selection) > 1 and not found.multi:
+        reply = ambiguous(selection, selectors, lang=run.lang, command=command)
+    else:
+        reply = found.run(run)
+    return _with_length_note(reply, text, lang)
+
+
+def _with_length_note(reply: Reply, text: str, lang: Lang) -> Reply:
+    if len(text) <= INPUT_LIMIT:
+        return reply
+    note = msg("error.too_long", lang, length=len(text), limit=INPUT_LIMIT)
+    return reply.model_copy(update={"footer": [*reply.footer, note]})
+
+
+def help_command() -> Command:
+    return next(c for c in registry() if c.name == "help")
+
+
+def search_command() -> Command:
+    return next(c for c in registry() if c.name == "search")
 
 
 def _is_topic(ask: Ask, words: list[str], topic: str) -> bool:

@@ -401,3 +401,30 @@ def cite_bilaterals(
 def cite_desks(release: Release, lang: Lang, desks: Iterable[Desk]) -> Citation:
     index = source_index(release)
     return cite(release, lang, set().union(*(index.desk_full.get(d.id, frozenset()) for d in desks)))
+
+
+def cite_several(parts: Sequence[tuple[Release, Iterable[int]]], lang: Lang) -> Citation | None:
+    """One citation for a reply whose facts come from several releases: one element per release (its name, and
+    the lines cited of its own text), in the order given; None without parts. One release reads as `cite`."""
+    merged: dict[int, tuple[Release, set[int]]] = {}
+    for release, lines in parts:
+        merged.setdefault(id(release), (release, set()))[1].update(lines)
+    if not merged:
+        return None
+    if len(merged) == 1:
+        release, lines = next(iter(merged.values()))
+        return cite(release, lang, lines)
+    elements: list[str] = []
+    shown = list(merged.values())
+    # A context block holds ten elements: nine releases, then how many more the reply draws on.
+    for release, lines in shown[:9] if len(shown) > 10 else shown:
+        element = release_element(release, lang)
+        if lines:
+            index = source_index(release)
+            key = "citation.line" if len(lines) == 1 else "citation.lines"
+            ranges = msg("list.separator", lang).join(_ranges(lines, lang))
+            element += " — " + msg(key, lang, file=index.label, lines=ranges)
+        elements.append(_fit(element))
+    if len(shown) > 10:
+        elements.append(msg("citation.more", lang, count=len(shown) - 9))
+    return Citation(elements=elements)

@@ -95,6 +95,8 @@ class SlackStandIn:
     on_call: Callable[[Call], None] | None = None
     # conversations.history leaves message metadata out (as if Slack had dropped it).
     strip_metadata: bool = False
+    # The bot token's scopes; None: every scope (files.getUploadURLExternal checks files:write).
+    scopes: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -114,6 +116,11 @@ class SlackStandIn:
         self.ws_connections = 0
         self._ws_changed = threading.Condition()
         self.ack_received = threading.Event()
+        # The external upload flow: file id -> what getUploadURLExternal was told and the bytes POSTed
+        # to its upload_url; `shared` is what completeUploadExternal shared, in order.
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.shared: list[dict[str, Any]] = []
+        self._file_ids = itertools.count(1)
 
     # ---- lifecycle -------------------------------------------------------------------------
     @property
@@ -152,6 +159,8 @@ class SlackStandIn:
         # slack_sdk sends some methods (users.info, conversations.history) as GET with query arguments.
         app.router.add_get("/api/{method}", self._api)
         app.router.add_get("/ws", self._ws)
+        # files.getUploadURLExternal hands out upload URLs here (Slack's are on files.slack.com).
+        app.router.add_post("/upload/{file_id}", self._upload)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
@@ -363,6 +372,87 @@ class SlackStandIn:
 
     def _m_chat_postEphemeral(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"ok": True, "message_ts": f"{int(time.time())}.000000"}
+
+    def _m_conversations_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        users = str(args.get("users") or "")
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if "," in users:
+            return {"ok": True, "channel": {"id": "G" + users.replace(",", "")[1:11].upper()}}
+        return {"ok": True, "channel": {"id": "D" + users[1:].upper()}}
+
+    # ---- files: the external upload flow (files.upload is retired) ----------------------------
+    def _m_files_upload(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"ok": False, "error": "method_deprecated"}
+
+    def _m_files_getUploadURLExternal(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if self.scopes is not None and "files:write" not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": "files:write", "provided": ",".join(self.scopes)}
+        filename = str(args.get("filename") or "")
+        length = str(args.get("length") or "")
+        if not filename or not length.isdigit() or int(length) <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_ids):010d}"
+        with self._lock:
+            self.uploads[file_id] = {"filename": filename, "length": int(length), "bytes": None}
+        return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+
+    def _m_files_completeUploadExternal(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        files = args.get("files")
+        try:
+            listed = json.loads(files) if isinstance(files, str) else files
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(listed, list) or not listed or not all(isinstance(f, dict) and f.get("id") for f in listed):
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = args.get("channel_id")
+        if channel is not None and str(channel)[:1] not in {"C", "D", "G"}:
+            return {"ok": False, "error": "channel_not_found"}
+        done = []
+        with self._lock:
+            for f in listed:
+                upload = self.uploads.get(str(f["id"]))
+                # Slack completes only what was uploaded: an id it never gave, or whose bytes never came.
+                if upload is None or upload["bytes"] is None:
+                    return {"ok": False, "error": "file_not_found"}
+            for f in listed:
+                upload = self.uploads[str(f["id"])]
+                entry = {
+                    "id": f["id"],
+                    "title": f.get("title") or upload["filename"],
+                    "name": upload["filename"],
+                    "bytes": upload["bytes"],
+                    "channel_id": channel,
+                    "initial_comment": args.get("initial_comment"),
+                    "thread_ts": args.get("thread_ts"),
+                }
+                self.shared.append(entry)
+                done.append({"id": f["id"], "title": entry["title"]})
+        return {"ok": True, "files": done}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        body = await request.read()
+        call = Call(
+            "upload", {"file_id": file_id, "size": len(body)}, request.headers.get("Authorization"), time.monotonic()
+        )
+        fault = self._take_fault("upload")
+        with self._lock:
+            self.calls.append(call)
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            return web.Response(status=fault.status, text="upload failed")
+        with self._lock:
+            upload = self.uploads.get(file_id)
+            if upload is None:
+                return web.Response(status=404, text="not found")
+            upload["bytes"] = body
+        return web.Response(text=f"OK - {len(body)}")
 
     # ---- Socket Mode ---------------------------------------------------------------------------
     async def _ws(self, request: web.Request) -> web.StreamResponse:

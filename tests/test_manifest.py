@@ -70,7 +70,15 @@ def test_load_manifest_reads_what_the_app_uses() -> None:
     assert manifest.commands == ("/g7",)
     assert manifest.socket_mode is True
     assert manifest.interactivity is True
-    assert set(manifest.scopes) == {"commands", "chat:write", "users:read", "channels:history", "groups:history"}
+    assert set(manifest.scopes) == {
+        "commands",
+        "chat:write",
+        "users:read",
+        "channels:history",
+        "groups:history",
+        "files:write",  # the follow-ups export
+        "im:write",  # its DM (conversations.open)
+    }
     assert len(manifest.scopes) == len(set(manifest.scopes))
     assert manifest.events == ()
 

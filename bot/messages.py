@@ -289,9 +289,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "citation.more": {"ja": "ほか{count}件の発表", "en": "and {count} more releases"},
     # release selectors (bot/library/select.py) and /g7 releases
     "help.selector": {
-        "ja": "発表を選ぶには `@` を付けます: `@<ID>`、`@2025-12-10`、`@2025-12`(`@2025年12月`)、`@2025`、"
+        "ja": "発表を選ぶには `@` を付けます: `@&lt;ID&gt;`、`@2025-12-10`、`@2025-12`(`@2025年12月`)、`@2025`、"
         "題名の語 `@モントリオール`(複数はすべて一致)。一覧は `{command} releases`。",
-        "en": "Pick a release with `@`: `@<id>`, `@2025-12-10`, `@2025-12` (`@2025年12月`), `@2025`, or title "
+        "en": "Pick a release with `@`: `@&lt;id&gt;`, `@2025-12-10`, `@2025-12` (`@2025年12月`), `@2025`, or title "
         "words `@montreal` (several must all match). List them with `{command} releases`.",
     },
     "select.title": {"ja": "発表の選択", "en": "Choosing a release"},
@@ -327,8 +327,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "More: `{next}`. Narrow by year or month: `{command} releases @2025`.",
     },
     "releases.use": {
-        "ja": "発表を選んで質問できます: `{command} summary @<ID>`。",
-        "en": "Ask about one release with its id: `{command} summary @<id>`.",
+        "ja": "発表を選んで質問できます: `{command} summary @&lt;ID&gt;`。",
+        "en": "Ask about one release with its id: `{command} summary @&lt;id&gt;`.",
     },
     # "also met" and the history of meetings with one country or organisation (bot/library/history.py)
     "history.also_met": {"ja": "過去の会談", "en": "Also met"},
@@ -356,8 +356,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "followups.in_release": {"ja": "発表: {release}", "en": "release: {release}"},
     "followups.releases": {
-        "ja": "{count}件の発表のフォローアップです(1件に絞るには `@<ID>`)。",
-        "en": "Follow-ups of {count} releases (add `@<id>` for one).",
+        "ja": "{count}件の発表のフォローアップです(1件に絞るには `@&lt;ID&gt;`)。",
+        "en": "Follow-ups of {count} releases (add `@&lt;id&gt;` for one).",
     },
     # g7bot import (the command line)
     "import.written": {"ja": "{folder} に書き込みました。", "en": "Written to {folder}."},

@@ -24,6 +24,8 @@ from bot.text import echo, escape
 
 ALIASES = ("管理",)
 ADMIN = True
+# Schedule, digests and reload concern every release: a selector never makes them ambiguous.
+MULTI = True
 
 _CHANNEL = re.compile(r"^<?#?([CGD][A-Z0-9]{8,})(?:\|[^>]*)?>?$", re.IGNORECASE)
 _ACTIONS = {

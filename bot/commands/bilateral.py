@@ -132,7 +132,7 @@ def history_reply(ask: Ask, who: tuple[str, ...], page: int) -> Reply:
     lines = []
     for m in shown:
         cited = cite_several([(m.entry.release, _cited_lines(m, ask))], lang)
-        where = " ".join(cited.elements) if cited else ""
+        where = " — ".join(cited.elements) if cited else ""
         lines.append(f"{met_line(m, lang)}\n    _{where}_")
     name = shown[0].bilateral.organisation(lang)
     footer = []

@@ -14,12 +14,15 @@ from bot.text import escape
 
 ALIASES = ("ヘルプ", "使い方", "?", "?", "h")
 STATIC = True
+MULTI = True
 
 
 def build_help(ask: Ask, commands: list[Command], *, lead: list[str] | None = None) -> Reply:
     lang, slash = ask.lang, ask.command
     sections = [Section(text=line) for line in (lead or [])]
     sections.append(Section(text=msg("help.intro", lang)))
+    # Every command reads one release (the newest unless `@…` picks another): one line says how.
+    sections.append(Section(text=msg("help.selector", lang, command=slash)))
     for cmd in commands:
         if cmd.hidden or (cmd.admin and not ask.is_admin):
             continue

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.messages import format_date, format_range, msg
-from bot.release.citation import cite, source_index
+from bot.release.citation import cite, cite_several, source_index
 from bot.release.models import Lang, Release
 from bot.reply import Button, Citation, Reply, Section
 from bot.schedule.due import Commitments, DigestItems, as_list, done_date, effective_status
@@ -30,6 +30,23 @@ BLOCK_ID_PREFIX = "g7_followup:"
 Action = Literal["done", "snooze"]
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]+$")
+
+# The release a commitment comes from (the library's `get(c.release_id)`), for replies spanning several releases.
+ReleaseOf = Callable[[Commitment], Release]
+
+
+def release_of(release: Release | ReleaseOf) -> ReleaseOf:
+    """Every commitment's release: one release for all, or the function given."""
+    if isinstance(release, Release):
+        return lambda _c: release
+    return release
+
+
+def _in_release(line: str, release: Release, lang: Lang) -> str:
+    """A listed commitment's line with the release it comes from (when a list spans several)."""
+    published, title = format_date(release.published, lang), escape(release.title(lang))
+    name = msg("search.release", lang, published=published, title=title)
+    return f"{line}\n    _{msg('followups.in_release', lang, release=name)}_"
 
 
 def block_id(commitment: Commitment) -> str:
@@ -93,16 +110,17 @@ def _listing(heading: str, lines: list[str], empty: str) -> Section:
     return Section(text=f"*{heading}*\n" + ("\n".join(lines) if lines else empty))
 
 
-def _listed_citation(commitments: list[Commitment], release: Release, lang: Lang) -> Citation | None:
-    """The lines each listed commitment quotes (its detail) and its owner desk's topic; None if none is listed."""
-    if not commitments:
-        return None
-    index = source_index(release)
-    lines: set[int] = set()
+def _listed_citation(commitments: list[Commitment], release: Release | ReleaseOf, lang: Lang) -> Citation | None:
+    """The lines each listed commitment quotes (its detail) and its owner desk's topic, in its own release's
+    text; None if none is listed."""
+    of = release_of(release)
+    parts: list[tuple[Release, set[int]]] = []
     for c in commitments:
-        lines |= index.quote(c.detail.ja, kind=c.source.kind, ref=c.source.ref)
-        lines |= index.desk_topic.get(c.owner_desk, frozenset())
-    return cite(release, lang, lines)
+        r = of(c)
+        index = source_index(r)
+        lines = index.quote(c.detail.ja, kind=c.source.kind, ref=c.source.ref)
+        parts.append((r, set(lines | index.desk_topic.get(c.owner_desk, frozenset()))))
+    return cite_several(parts, lang)
 
 
 def _reminder_citation(c: Commitment, release: Release, lang: Lang) -> Citation:
@@ -116,14 +134,18 @@ def _reminder_citation(c: Commitment, release: Release, lang: Lang) -> Citation:
 # --- digest ---------------------------------------------------------------------------------------
 
 
-def build_digest_reply(items: DigestItems, *, lang: Lang, now: dt.datetime, tz: ZoneInfo, release: Release) -> Reply:
-    """A channel digest: overdue, due within the lookahead, and recently done."""
+def build_digest_reply(
+    items: DigestItems, *, lang: Lang, now: dt.datetime, tz: ZoneInfo, release: Release | ReleaseOf
+) -> Reply:
+    """A channel digest: overdue, due within the lookahead, and recently done. `release`: the one release, or
+    each commitment's (a digest spanning the library)."""
     today = _local(now, tz).date()
+    of = release_of(release)
     # A digest is read by people who were not in the meeting: each open item carries the release's
     # words and the team's plan, labelled, so nobody takes the plan for something agreed.
-    overdue = [_with_texts(_overdue_line(c, today, lang, release), c, lang) for c in items.overdue]
-    upcoming = [_with_texts(_line(c, lang, release), c, lang) for c in items.upcoming]
-    done = [_done_line(d.commitment, d.done_on, lang, release) for d in items.recently_done]
+    overdue = [_with_texts(_overdue_line(c, today, lang, of(c)), c, lang) for c in items.overdue]
+    upcoming = [_with_texts(_line(c, lang, of(c)), c, lang) for c in items.upcoming]
+    done = [_done_line(d.commitment, d.done_on, lang, of(d.commitment)) for d in items.recently_done]
     return Reply(
         title=msg("digest.title", lang, date=format_date(today, lang)),
         sections=[
@@ -276,12 +298,19 @@ def build_followups_reply(
     *,
     lang: Lang,
     tz: ZoneInfo,
-    release: Release,
+    release: Release | ReleaseOf,
     lead: str = "",
 ) -> Reply:
     """Every follow-up: overdue first, then upcoming by due date, then done (most recent first)."""
     today = _local(now, tz).date()
     listed = sorted(as_list(commitments), key=lambda c: (c.due, c.id))
+    of = release_of(release)
+    # A list spanning several releases says on each line which one it comes from.
+    several = len({id(of(c)) for c in listed}) > 1
+
+    def tagged(line: str, c: Commitment) -> str:
+        return _in_release(line, of(c), lang) if several else line
+
     overdue: list[str] = []
     upcoming: list[str] = []
     done: list[tuple[dt.date, str]] = []
@@ -289,11 +318,11 @@ def build_followups_reply(
         state = states.get(c.id)
         if effective_status(c, state) == "done":
             day = done_date(c, state, tz)
-            done.append((day or c.due, _done_line(c, day, lang, release)))
+            done.append((day or c.due, tagged(_done_line(c, day, lang, of(c)), c)))
         elif c.due < today:
-            overdue.append(_overdue_line(c, today, lang, release))
+            overdue.append(tagged(_overdue_line(c, today, lang, of(c)), c))
         else:
-            upcoming.append(_line(c, lang, release))
+            upcoming.append(tagged(_line(c, lang, of(c)), c))
     done.sort(key=lambda pair: pair[0], reverse=True)
     none = msg("followups.none", lang)
     sections = [Section(text=lead)] if lead else []

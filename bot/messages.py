@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.release.models import Lang
+from bot.release.models import Desk, Lang
 
 _WEEKDAYS_JA = "月火水木金土日"
 
@@ -49,6 +49,13 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "Their main points, as the release summarises them: `{command} outcomes`.",
     },
     "summary.outcomes": {"ja": "成果", "en": "Outcomes"},
+    # a release without a ministerial meeting (a bilateral visit)
+    "summary.visit_title": {"ja": "訪問の概要", "en": "Visit summary"},
+    "summary.visit_what": {"ja": "発表", "en": "Release"},
+    "summary.no_dates": {"ja": "(発表に日程の記載なし)", "en": "(the release gives no dates)"},
+    "summary.no_place": {"ja": "(発表に訪問先の記載なし)", "en": "(the release names no place)"},
+    "summary.no_delegation": {"ja": "(発表に記載なし)", "en": "(not named in the release)"},
+    "summary.visit_bilaterals": {"ja": "二国間会談", "en": "Bilateral meetings"},
     "summary.bilaterals": {
         "ja": "二国間会談: {count}件(`{command} bilateral` で一覧)",
         "en": "Bilateral meetings: {count} (list them with `{command} bilateral`)",
@@ -90,12 +97,20 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "contact.phone": {"ja": "電話", "en": "Phone"},
     "contact.extension": {"ja": "内線", "en": "ext."},
     "contact.email": {"ja": "メール", "en": "E-mail"},
+    "contact.direct": {"ja": "直通", "en": "direct"},
+    "contact.fax": {"ja": "FAX", "en": "Fax"},
+    # a field `g7bot import` left for a person (Release.untranslated): shown in Japanese in English replies
+    "untranslated": {"ja": "{text}(未翻訳)", "en": "{text} (not yet translated)"},
     "contact.hint": {
         "ja": "窓口の指定: `{command} contact ai`(AI・デジタル)、`{command} contact 出張`(全般)",
         "en": "Pick a desk: `{command} contact ai` (AI and digital), `{command} contact trip` (general)",
     },
     # outcomes
     "outcomes.title": {"ja": "会合の成果", "en": "Outcomes of the meeting"},
+    "outcomes.none": {
+        "ja": "この発表には会合の成果(採択文書)の記載はありません。",
+        "en": "This release records no outcomes (no adopted texts).",
+    },
     "outcomes.release_summary": {
         "ja": "以下は{publisher}の発表による主な内容の要約です(「{intro}」)。採択文書の全文は "
         "`{command} docs` の資料をご覧ください。",
@@ -361,6 +376,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     # g7bot import (the command line)
     "import.written": {"ja": "{folder} に書き込みました。", "en": "Written to {folder}."},
+    "import.kept": {"ja": "以前のファイルは {folder} に残しました。", "en": "The previous files are kept in {folder}."},
     "import.exists": {
         "ja": "{folder} は既にあります。置き換えるには --replace を付けてください(元のファイルは残します)。",
         "en": "{folder} exists already. Add --replace to replace it (the previous files are kept).",
@@ -406,3 +422,16 @@ def format_range(start: dt.date, end: dt.date, lang: Lang) -> str:
     if (start.year, start.month) == (end.year, end.month):
         return f"{start.day}–{end.day} {end:%B} {end.year}"
     return f"{format_date(start, lang)} – {format_date(end, lang)}"
+
+
+def format_numbers(desk: Desk, lang: Lang) -> str:
+    """A desk's numbers, one a line: 03-3501-1511 (内線 3051), then 直通 and FAX when published."""
+    lines = []
+    if desk.phone is not None:
+        ext = desk.extension
+        lines.append(f"{desk.phone} ({msg('contact.extension', lang)} {ext})" if ext else desk.phone)
+    if desk.direct is not None:
+        lines.append(f"{desk.direct} ({msg('contact.direct', lang)})")
+    if desk.fax is not None:
+        lines.append(f"{msg('contact.fax', lang)} {desk.fax}")
+    return "\n".join(lines)

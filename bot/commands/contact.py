@@ -8,7 +8,7 @@ examples: contact; contact ai; contact デジタル; contact 出張; contact 猪
 from __future__ import annotations
 
 from bot.commands.base import Ask
-from bot.messages import join, msg
+from bot.messages import format_numbers, join, msg
 from bot.release.citation import cite_desks, folder_of, source_index
 from bot.release.models import Desk, Lang
 from bot.reply import Reply, Section
@@ -25,7 +25,7 @@ def desk_section(desk: Desk, lang: Lang) -> Section:
             f"*{msg('contact.bureau', lang)}*\n{escape(desk.unit(lang))}",
             f"*{msg('contact.lead', lang)}*\n{escape(desk.lead(lang))}",
             f"*{msg('contact.staff', lang)}*\n{join([escape(s(lang)) for s in desk.staff], lang)}",
-            f"*{msg('contact.phone', lang)}*\n{desk.phone} ({msg('contact.extension', lang)} {desk.extension})",
+            f"*{msg('contact.phone', lang)}*\n{format_numbers(desk, lang)}",
             f"*{msg('contact.email', lang)}*\n{escape(desk.email)}",
         ],
     )

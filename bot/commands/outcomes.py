@@ -19,6 +19,10 @@ STATIC = True
 
 def run(ask: Ask) -> Reply:
     lang, release = ask.lang, ask.release
+    if not release.outcomes:
+        # A visit, or a meeting that adopted nothing: say so, and name the release it is about.
+        none = Section(text=msg("outcomes.none", lang))
+        return Reply(title=msg("outcomes.title", lang), sections=[none], citation=cite(release, lang, set()))
     sections = [
         Section(text=f"*{escape(o.title(lang))}*\n" + "\n".join(f"• {escape(p(lang))}" for p in o.points))
         for o in release.outcomes

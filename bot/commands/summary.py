@@ -8,6 +8,7 @@ examples: summary; summary en; 概要
 from __future__ import annotations
 
 from bot.commands.base import Ask
+from bot.commands.bilateral import meeting_line
 from bot.messages import format_range, msg
 from bot.release.citation import cite, folder_of, source_index
 from bot.reply import Reply, Section
@@ -20,6 +21,8 @@ STATIC = True
 def run(ask: Ask) -> Reply:
     r, lang = ask.release, ask.lang
     m = r.meeting
+    if m is None:
+        return _visit(ask)
     # One delegate a line: English names and titles carry commas of their own.
     who = "\n".join(escape(p.named(lang)) for p in m.delegation)
     facts = Section(
@@ -54,3 +57,30 @@ def run(ask: Ask) -> Reply:
         sections=[facts, topics, said, outcomes],
         citation=cite(r, lang, cited),
     )
+
+
+def _visit(ask: Ask) -> Reply:
+    """A release without a ministerial meeting (a bilateral visit): when, where, who went, whom they met."""
+    r, lang = ask.release, ask.lang
+    trip = r.trip
+    when = format_range(trip.start, trip.end, lang) if trip else msg("summary.no_dates", lang)
+    place = [escape(x(lang)) for x in (trip.city, trip.country) if x is not None] if trip else []
+    who = [escape(p.named(lang)) for p in trip.delegation] if trip else []
+    facts = Section(
+        fields=[
+            f"*{msg('summary.visit_what', lang)}*\n{escape(r.title(lang))}",
+            f"*{msg('summary.when', lang)}*\n{when}",
+            f"*{msg('summary.where', lang)}*\n{', '.join(place) or msg('summary.no_place', lang)}",
+            f"*{msg('summary.who', lang)}*\n{chr(10).join(who) or msg('summary.no_delegation', lang)}",
+        ]
+    )
+    lines = [meeting_line(b, lang) for b in r.bilaterals]
+    lines.append(msg("summary.bilaterals", lang, count=len(r.bilaterals), command=ask.command))
+    if r.bilaterals_overview is not None:
+        lines.append(escape(r.bilaterals_overview(lang)))
+    meetings = Section(text=f"*{msg('summary.visit_bilaterals', lang)}*\n" + "\n".join(lines))
+    index = source_index(r, folder=folder_of(ask.services))
+    cited = set(index.meeting).union(*(index.bilateral_line.get(b.id, frozenset()) for b in r.bilaterals))
+    if r.bilaterals_overview is not None:
+        cited |= index.overview
+    return Reply(title=msg("summary.visit_title", lang), sections=[facts, meetings], citation=cite(r, lang, cited))

@@ -86,13 +86,10 @@ def import_text(
         data["url"] = url
     elif url:
         report.cannot("url", f"--url {url}: the release model has no url field yet, so it was not written")
-    data["meeting"] = _meeting(found, en, report)
-    if found.outcomes_intro:
-        data["outcomes_intro"] = en.text(found.outcomes_intro, "outcomes_intro")
-    data["outcomes"] = _outcomes(found, en, report)
+    data.update(_meeting_or_trip(found, en, report, meeting=meeting_section is not None))
     if bil.overview:
         data["bilaterals_overview"] = en.text(bil.overview, "bilaterals_overview")
-    data["bilaterals"] = _bilaterals(bil, gazetteer, en, report)
+    data["bilaterals"] = _bilaterals(bil, gazetteer, en, report, expected=bilateral_section is not None)
     data["desks"] = _desks(desk_found, en, report)
     data["documents"] = _documents(docs, en, report)
     data["untranslated"] = list(en.untranslated)
@@ -104,6 +101,18 @@ def import_text(
         for error in result.errors:
             report.cannot("validation", error)
     return result
+
+
+def _meeting_or_trip(found: meeting.MeetingFound, en: English, report: Report, *, meeting: bool) -> dict[str, Any]:
+    """The meeting and what it adopted; or, with no section about a meeting, the visit its lead paragraph tells."""
+    if not meeting:
+        trip = _trip(found, en, report)
+        return {"trip": trip} if trip is not None else {}
+    out: dict[str, Any] = {"meeting": _meeting(found, en, report)}
+    if found.outcomes_intro:
+        out["outcomes_intro"] = en.text(found.outcomes_intro, "outcomes_intro")
+    out["outcomes"] = _outcomes(found, en, report)
+    return out
 
 
 def _outcomes(found: meeting.MeetingFound, en: English, report: Report) -> list[dict[str, Any]]:
@@ -195,7 +204,35 @@ def _meeting(found: meeting.MeetingFound, en: English, report: Report) -> dict[s
     return out
 
 
-def _bilaterals(bil: bilaterals.Found, gazetteer: Gazetteer, en: English, report: Report) -> list[dict[str, Any]]:
+def _trip(found: meeting.MeetingFound, en: English, report: Report) -> dict[str, Any] | None:
+    """The visit's dates, place and delegation from the lead paragraph (a release without a meeting)."""
+    people = found.delegation or ([found.lead] if found.lead else [])
+    if found.trip is None:
+        report.cannot("visit", "no meeting section, and no trip dates (…から…にかけて) in the lead paragraph")
+        return None
+    out: dict[str, Any] = {"start": found.trip.start, "end": found.trip.end}
+    for key_, value in (("city", found.city), ("country", found.country)):
+        if value:
+            out[key_] = en.text(value, f"trip.{key_}")
+        else:
+            report.cannot("visit", f"{key_}: not found in the lead paragraph")
+    out["delegation"] = [
+        {"name": en.text(p.name, f"trip.delegation.{i}.name"), "title": en.text(p.title, f"trip.delegation.{i}.title")}
+        for i, p in enumerate(people)
+    ]
+    where = ", ".join(x for x in (found.city, found.country) if x) or "?"
+    report.found(
+        "visit",
+        f"no meeting section: a visit, {found.trip.start.isoformat()} to {found.trip.end.isoformat()}, {where}"
+        f" (「{found.trip.words}」)",
+    )
+    report.found("delegation", ", ".join(p.name + p.title for p in people) or "(none)")
+    return out
+
+
+def _bilaterals(
+    bil: bilaterals.Found, gazetteer: Gazetteer, en: English, report: Report, *, expected: bool
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     ids: dict[str, int] = {}
     for i, m in enumerate(bil.meetings):
@@ -228,8 +265,10 @@ def _bilaterals(bil: bilaterals.Found, gazetteer: Gazetteer, en: English, report
     numbers = [m.number for m in bil.meetings]
     for n in sorted({x for x in numbers if numbers.count(x) > 1}):
         report.found("bilaterals", f"meeting ({n}) had two counterparts: written as two entries sharing number {n}")
-    if not out:
-        report.cannot("bilaterals", "no bilateral meeting was found")
+    if not out and expected:
+        report.cannot("bilaterals", "the bilateral section holds no meeting that could be read")
+    elif not out:
+        report.found("bilaterals", "none: the release has no bilateral section")
     return out
 
 
@@ -256,10 +295,12 @@ def _desks(found: list[desks.DeskFound], en: English, report: Report) -> list[di
             "office": en.text(d.office, f"{p}.office"),
             "lead": en.text(d.lead, f"{p}.lead"),
             "staff": [en.text(s, f"{p}.staff.{j}") for j, s in enumerate(d.staff)],
-            "phone": d.phone,
-            "extension": d.extension,
-            "email_as_published": d.email,
         }
+        if d.phone:
+            entry["phone"] = d.phone
+        if d.extension:
+            entry["extension"] = d.extension
+        entry["email_as_published"] = d.email
         if d.direct:
             entry["direct"] = d.direct
         if d.fax:
@@ -299,5 +340,5 @@ def _documents(found: list[documents.DocumentFound], en: English, report: Report
 
 def _finish(report: Report, source: Source, en: English) -> Report:
     report.unused = [(n, source.line(n)) for n in source.unused()]
-    report.untranslated = list(en.untranslated)
+    report.untranslated = [(p, en.japanese[p]) for p in en.untranslated]
     return report

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 
@@ -25,7 +24,6 @@ def run_import(
     url: str | None = None,
     release_id: str | None = None,
     replace: bool = False,
-    now: dt.datetime | None = None,
     lang: Lang = "en",
 ) -> int:
     """Import `file` into `into/<id>/`; 0 when something usable was written, non-zero otherwise."""
@@ -40,11 +38,13 @@ def run_import(
         print(msg("import.nothing", lang, file=file), file=sys.stderr)
         return EXIT_NOTHING
     try:
-        folder = write_release(result, into, replace=replace, now=now or dt.datetime.now(dt.UTC))
+        folder, kept = write_release(result, into, replace=replace)
     except FolderExists as exc:
         print(msg("import.exists", lang, folder=exc), file=sys.stderr)
         return EXIT_EXISTS
     print(msg("import.written", lang, folder=folder))
+    if kept is not None:
+        print(msg("import.kept", lang, folder=kept))
     if result.release is None:
         print(msg("import.invalid", lang), file=sys.stderr)
     return 0

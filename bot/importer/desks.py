@@ -41,8 +41,8 @@ class DeskFound:
             "office": self.office,
             "lead": self.lead,
             "staff": self.staff,
-            "phone": self.phone,
-            "extension (内線)": self.extension,
+            # The main number (with its extension, 内線), or a direct line (直通), or both.
+            "phone number (電話 or 直通)": self.direct or self.phone,
             "e-mail with ★": self.email,
         }
         return [name for name, value in need.items() if not value]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.release.gazetteer import Gazetteer, key
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 
 
 @dataclass
@@ -13,12 +16,15 @@ class English:
 
     gazetteer: Gazetteer
     untranslated: list[str] = field(default_factory=list)
+    # The Japanese each untranslated field holds, for the report.
+    japanese: dict[str, str] = field(default_factory=dict)
 
     def text(self, ja: str, path: str) -> dict[str, str]:
         """{ja, en} for `ja`; without a gazetteer entry the English is the Japanese and `path` is listed."""
         en = self.lookup(ja)
         if en is None:
             self.untranslated.append(path)
+            self.japanese[path] = ja
             en = ja
         return {"ja": ja, "en": en}
 
@@ -29,6 +35,6 @@ class English:
         k = key(ja)
         for place in self.gazetteer.countries:
             # A country's first name is its short English name (United States, Germany, ...).
-            if any(key(n) == k for n in place.names) and place.names[0].isascii():
+            if any(key(n) == k for n in place.names) and not _JAPANESE.search(place.names[0]):
                 return place.names[0]
         return None

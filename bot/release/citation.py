@@ -180,7 +180,7 @@ class SourceIndex:
                 values.append(f"{doc.size_kb:,}KB")
             self.document.append(self._find(values, region, anchor))
         self.overview = self._find([r.bilaterals_overview.ja] if r.bilaterals_overview else [], None, None)
-        intro_region = self._regions[("outcome", r.outcomes[0].id)]
+        intro_region = self._regions[("outcome", r.outcomes[0].id)] if r.outcomes else (None, None)
         self.outcomes_intro = self._find([r.outcomes_intro.ja] if r.outcomes_intro else [], *intro_region)
 
     def _named(self, b: Bilateral, region: Region | None, anchor: int | None) -> frozenset[int]:
@@ -198,9 +198,14 @@ class SourceIndex:
     def _index_meeting(self, release: Release) -> None:
         m = release.meeting
         # The meeting is described before the outcomes' points (or, without them, the first meeting) begin.
-        starts = self._anchors([[release.outcomes[0].points[0].ja], [release.bilaterals[0].summary.ja]])
+        starts = self._anchors(
+            [[o.points[0].ja] for o in release.outcomes[:1]] + [[b.summary.ja] for b in release.bilaterals[:1]]
+        )
         first = next((s[0] for s in starts if s is not None), self._text.line_count + 1)
         end = first - 1
+        if m is None:
+            self._index_trip(release, (1, max(end, 1)))
+            return
         anchor_span = self._anchor(m.topics[0].ja, 0) or self._anchor(m.name.ja, 0)
         region: Region = (1, max(end, 1))
         anchor = anchor_span[0] if anchor_span else None
@@ -221,6 +226,21 @@ class SourceIndex:
         self.said = self._find([s.ja for s in m.japan_said], region, anchor)
         if m.said_by is not None:
             self.said |= self._find([m.said_by.ja], region, anchor)
+
+    def _index_trip(self, release: Release, region: Region) -> None:
+        """A visit without a meeting: its dates, place and delegation, told before the first bilateral."""
+        self.meeting_brief = self.said = frozenset()
+        self._regions[("meeting", "meeting")] = (region, None)
+        t = release.trip
+        if t is None:
+            self.meeting = frozenset()
+            return
+        found = set(self._find([x.ja for x in (t.city, t.country) if x is not None], region, None))
+        for person in t.delegation:
+            found |= self._find_whole_or_parts(person.named("ja"), [person.name.ja, person.title.ja], region, None)
+        for day in (t.start, t.end):
+            found |= self._find_date(day, region, None)
+        self.meeting = frozenset(found)
 
     def _find_date(self, day: dt.date, region: Region, anchor: int | None) -> frozenset[int]:
         # The release's own forms: 12月8日(月曜日), or the day alone after a range's から (9日(火曜日)).
@@ -269,8 +289,7 @@ def _desk_values(d: Desk) -> list[str]:
         d.bureau.ja,
         d.office.ja,
         d.lead.ja,
-        d.phone,
-        d.extension,
+        *(n for n in (d.phone, d.extension, d.direct, d.fax) if n),
         d.email_as_published,
     ]
 

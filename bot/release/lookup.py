@@ -457,8 +457,10 @@ class ReleaseLookup:
             for text in (d.topic.ja, d.topic.en):
                 add(text, d.id)
             # Numbers and addresses are exact: 3051 must not be taken for 3991.
-            for text in (d.extension, d.phone, f"{d.phone} {d.extension}", d.email, d.email_as_published):
-                add(text, d.id, exact_only=True)
+            both = f"{d.phone} {d.extension}" if d.phone and d.extension else None
+            for number in (d.extension, d.phone, both, d.direct, d.email, d.email_as_published):
+                if number:
+                    add(number, d.id, exact_only=True)
         return _Reader(
             names={k: frozenset(v) for k, v in names.items()},
             exact_only=exact,

@@ -6,7 +6,16 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, computed_field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    computed_field,
+    model_validator,
+)
 
 Lang = Literal["ja", "en"]
 LANGS: tuple[Lang, ...] = ("ja", "en")
@@ -49,9 +58,18 @@ class Text(_Model):
 
     ja: str = Field(min_length=1, max_length=TEXT_MAX)
     en: str = Field(min_length=1, max_length=TEXT_MAX)
+    # Set by Release for a field its `untranslated` lists whose English is still the Japanese.
+    _untranslated: bool = PrivateAttr(default=False)
 
     def __call__(self, lang: Lang) -> str:
-        return self.ja if lang == "ja" else self.en
+        if lang == "ja":
+            return self.ja
+        return untranslated_mark(self.ja) if self._untranslated else self.en
+
+    @property
+    def translated(self) -> bool:
+        """False for a field `g7bot import` left for a person: its English is the Japanese."""
+        return not self._untranslated
 
 
 class Label(Text):
@@ -59,6 +77,13 @@ class Label(Text):
 
     ja: str = Field(min_length=1, max_length=LABEL_MAX)
     en: str = Field(min_length=1, max_length=LABEL_MAX)
+
+
+def untranslated_mark(ja: str) -> str:
+    """The Japanese of a field with no English yet, marked so in English replies."""
+    from bot.messages import msg  # messages imports Lang from here
+
+    return msg("untranslated", "en", text=ja)
 
 
 _KATAKANA = re.compile(r"[\u30a0-\u30ff]")
@@ -78,7 +103,9 @@ class Person(_Model):
     def named(self, lang: Lang) -> str:
         """Name and title without nested parentheses: 井野経済産業副大臣, "Ino (井野), State Minister of …"."""
         if lang == "en":
-            return f"{self.name.en}, {self.title.en}"
+            if not (self.name.translated or self.title.translated):
+                return untranslated_mark(self.named("ja"))
+            return f"{self.name(lang)}, {self.title(lang)}"
         # The release separates the two with a space only where katakana would otherwise run together.
         ja_gap = " " if _KATAKANA.fullmatch(self.name.ja[-1]) and _KATAKANA.fullmatch(self.title.ja[0]) else ""
         return f"{self.name.ja}{ja_gap}{self.title.ja}"
@@ -105,6 +132,22 @@ class Meeting(_Model):
     def _dates_in_order(self) -> Meeting:
         if not (self.trip_start <= self.start <= self.end <= self.trip_end):
             raise ValueError("expected trip_start <= start <= end <= trip_end")
+        return self
+
+
+class Trip(_Model):
+    """A visit without a ministerial meeting of its own (bilateral talks abroad): when, where, who went."""
+
+    start: Day
+    end: Day
+    city: Label | None = None
+    country: Label | None = None
+    delegation: list[Person] = Field(default_factory=list, max_length=LIST_MAX)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Trip:
+        if self.start > self.end:
+            raise ValueError("expected start <= end")
         return self
 
 
@@ -142,18 +185,28 @@ class Desk(_Model):
     office: Label
     lead: Label
     staff: list[Label] = Field(min_length=1, max_length=LIST_MAX)
-    phone: str = Field(pattern=r"^[0-9-]+$", max_length=20)
-    extension: str = Field(pattern=r"^[0-9]+$", max_length=10)
+    # The main number and its extension (内線); a desk may publish only a direct line (直通) instead.
+    phone: str | None = Field(None, pattern=r"^[0-9-]+$", max_length=20)
+    extension: str | None = Field(None, pattern=r"^[0-9]+$", max_length=10)
     email_as_published: str = Field(pattern=r"^[^@\s]+★[^@\s]+$", max_length=254)
-    # Some desks also publish a direct line (直通) and a fax number.
     direct: str | None = Field(None, pattern=r"^[0-9-]+$", max_length=20)
     fax: str | None = Field(None, pattern=r"^[0-9-]+$", max_length=20)
     keywords: list[Word] = Field(min_length=1, max_length=LIST_MAX * 2)
 
+    @model_validator(mode="after")
+    def _a_number_to_call(self) -> Desk:
+        if self.phone is None and self.direct is None:
+            raise ValueError("expected a phone number with its extension, or a direct line (direct)")
+        if self.extension is not None and self.phone is None:
+            raise ValueError("expected the phone number the extension belongs to")
+        return self
+
     def unit(self, lang: Lang) -> str:
         """Bureau and office as each language writes them: 通商政策局 国際経済部; "…Department, Trade Policy Bureau"."""
         if lang == "en":
-            return f"{self.office.en}, {self.bureau.en}"
+            if not (self.office.translated or self.bureau.translated):
+                return untranslated_mark(self.unit("ja"))
+            return f"{self.office(lang)}, {self.bureau(lang)}"
         return f"{self.bureau.ja} {self.office.ja}"
 
     @computed_field  # type: ignore[prop-decorator]
@@ -182,10 +235,13 @@ class Release(_Model):
     source_file: str = Field(min_length=1, max_length=255)
     # The release page, only when the original text itself gives it (replies link to it); never guessed.
     url: str | None = Field(None, pattern=r"^https?://[^\s<>|]+$", max_length=500)
-    meeting: Meeting
-    outcomes: list[Outcome] = Field(min_length=1, max_length=LIST_MAX)
+    # The ministerial meeting, with its trip; a bilateral visit has none, only its `trip` and bilaterals.
+    meeting: Meeting | None = None
+    trip: Trip | None = None
+    # What the meeting adopted (none without a meeting, or when it adopted nothing).
+    outcomes: list[Outcome] = Field(default_factory=list, max_length=LIST_MAX)
     # One section per meeting when all are listed: a message holds at most 50 blocks.
-    bilaterals: list[Bilateral] = Field(min_length=1, max_length=40)
+    bilaterals: list[Bilateral] = Field(default_factory=list, max_length=40)
     desks: list[Desk] = Field(min_length=1, max_length=LIST_MAX)
     documents: list[Document] = Field(default_factory=list, max_length=LIST_MAX)
     # The release's own one-line account of what the bilaterals covered, and how it introduces the
@@ -195,6 +251,27 @@ class Release(_Model):
     # Fields (dotted paths, e.g. "bilaterals.0.counterpart.name") whose English is still the Japanese,
     # left for a person by `g7bot import`: shown in Japanese, marked as not yet translated.
     untranslated: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _meeting_or_visit(self) -> Release:
+        if self.meeting is None and not self.bilaterals:
+            raise ValueError("expected a meeting, or at least one bilateral meeting (a visit)")
+        if self.meeting is not None and self.trip is not None:
+            raise ValueError("trip: only for a release without a meeting (the meeting holds its own trip dates)")
+        if self.meeting is None and (self.outcomes or self.outcomes_intro is not None):
+            raise ValueError("outcomes: only a meeting adopts outcomes, and this release has no meeting")
+        return self
+
+    @model_validator(mode="after")
+    def _mark_untranslated(self) -> Release:
+        # Each listed field still holding the Japanese is replaced by a marked copy (the copies along its path
+        # too: a Text may be shared with another release built in memory, which must stay as it is).
+        for dotted in self.untranslated:
+            parts = dotted.split(".")
+            if parts[0] not in type(self).model_fields or parts[0] == "untranslated":
+                raise ValueError(f"untranslated: {dotted!r} names no field of the release")
+            object.__setattr__(self, parts[0], _marked(getattr(self, parts[0]), parts[1:], dotted))
+        return self
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Release:
@@ -209,3 +286,62 @@ class Release(_Model):
 
     def desk(self, desk_id: str) -> Desk:
         return next(d for d in self.desks if d.id == desk_id)
+
+    # What every release has, with or without a meeting (selectors, listings, search read these).
+    @property
+    def dates(self) -> tuple[dt.date, dt.date] | None:
+        """The meeting's first and last day, or the visit's; None for a visit the release gives no dates for."""
+        if self.meeting is not None:
+            return self.meeting.start, self.meeting.end
+        return (self.trip.start, self.trip.end) if self.trip is not None else None
+
+    @property
+    def places(self) -> list[Label]:
+        """City and country of the meeting, or of the visit (as far as the release names them)."""
+        if self.meeting is not None:
+            return [self.meeting.city, self.meeting.country]
+        t = self.trip
+        return [x for x in (t.city, t.country) if x is not None] if t is not None else []
+
+    @property
+    def name(self) -> Label:
+        """The meeting's name, or (a visit) the release's title."""
+        return self.meeting.name if self.meeting is not None else self.title
+
+
+def _marked(node: object, parts: list[str], dotted: str) -> object:
+    """`node` with the Text at `parts` below it marked untranslated (when its English is the Japanese)."""
+    if not parts:
+        if not isinstance(node, Text):
+            raise ValueError(f"untranslated: {dotted!r} is not a text with ja and en")
+        if node.en != node.ja:
+            return node  # translated since the import: the English is shown
+        copy = node.model_copy()
+        copy._untranslated = True
+        return copy
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, list):
+        if not head.isdigit() or int(head) >= len(node):
+            raise ValueError(f"untranslated: {dotted!r}: no item {head} in a list of {len(node)}")
+        items = list(node)
+        items[int(head)] = _marked(items[int(head)], rest, dotted)
+        return items
+    if isinstance(node, BaseModel) and head in type(node).model_fields and getattr(node, head) is not None:
+        return node.model_copy(update={head: _marked(getattr(node, head), rest, dotted)})
+    raise ValueError(f"untranslated: {dotted!r}: no field {head!r} there")
+
+
+def _resolve(node: object, parts: list[str]) -> object:
+    for part in parts:
+        node = node[int(part)] if isinstance(node, list) else getattr(node, part)
+    return node
+
+
+def untranslated_fields(release: Release) -> list[str]:
+    """The fields (dotted paths) still shown in Japanese in English replies: `g7bot check` warns of them."""
+    out = []
+    for dotted in release.untranslated:
+        node = _resolve(release, dotted.split("."))
+        if isinstance(node, Text) and not node.translated:
+            out.append(dotted)
+    return out

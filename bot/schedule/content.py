@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.messages import format_date, format_range, msg
+from bot.messages import format_date, format_numbers, format_range, msg
 from bot.release.citation import cite, cite_several, source_index
 from bot.release.models import Lang, Release
 from bot.reply import Button, Citation, Reply, Section
@@ -184,7 +184,7 @@ def source_text(commitment: Commitment, release: Release, lang: Lang) -> str:
         o = next((o for o in release.outcomes if o.id == ref), None)
         if o is not None:
             return escape(o.title(lang))
-    else:
+    elif release.meeting is not None:
         said_by = release.meeting.said_by
         who = escape(said_by(lang)) if said_by is not None else msg("reminder.japan", lang)
         return msg("reminder.source_meeting", lang, meeting=escape(release.meeting.name(lang)), who=who)
@@ -195,7 +195,7 @@ def _owner_text(commitment: Commitment, release: Release, lang: Lang) -> str:
     desk = next((d for d in release.desks if d.id == commitment.owner_desk), None)
     if desk is None:
         return escape(commitment.owner_desk)
-    phone = f"{msg('contact.phone', lang)} {desk.phone} ({msg('contact.extension', lang)} {desk.extension})"
+    phone = f"{msg('contact.phone', lang)} " + format_numbers(desk, lang).replace("\n", " · ")
     email = f"{msg('contact.email', lang)} {escape(desk.email)}"
     office = f"{escape(desk.unit(lang))}{msg('list.separator', lang)}{escape(desk.lead(lang))}"
     return f"{escape(desk.topic(lang))}\n{office}\n{phone} · {email}"

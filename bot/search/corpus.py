@@ -59,9 +59,15 @@ def sentences(lines: Sequence[str]) -> Iterator[tuple[int, str]]:
 def _items(corpus: Corpus) -> Iterator[_Item]:
     r = corpus.release
     m = r.meeting
-    yield _Item([r.title, m.name, m.city, m.country], record="release.yml: title")
-    yield _Item([*m.topics, *m.japan_said, *([m.said_by] if m.said_by else [])], record="release.yml: meeting")
-    for p in m.delegation:
+    if m is not None:
+        yield _Item([r.title, m.name, m.city, m.country], record="release.yml: title")
+        yield _Item([*m.topics, *m.japan_said, *([m.said_by] if m.said_by else [])], record="release.yml: meeting")
+    # A visit without a meeting: its trip's place and delegation.
+    trip = r.trip
+    place = [t for t in (trip.city, trip.country) if t is not None] if trip is not None else []
+    if m is None:
+        yield _Item([r.title, *place], record="release.yml: title")
+    for p in m.delegation if m is not None else trip.delegation if trip is not None else []:
         yield _Item([p.name, p.title], record="release.yml: meeting.delegation")
     for o in r.outcomes:
         yield _Item([o.title, *o.points], record=f"release.yml: outcomes.{o.id}")
@@ -78,7 +84,7 @@ def _items(corpus: Corpus) -> Iterator[_Item]:
     for d in r.desks:
         yield _Item(
             [d.topic, d.bureau, d.office, d.lead, *d.staff],
-            hidden=[d.phone, d.extension, d.email, *d.keywords],
+            hidden=[n for n in (d.phone, d.extension, d.direct) if n] + [d.email, *d.keywords],
             record=f"release.yml: desks.{d.id}",
         )
     for doc in r.documents:

@@ -44,12 +44,19 @@ def test_one_meeting_two_counterparts_share_the_number_and_text() -> None:
 
 
 def test_unknown_country_is_left_for_a_person() -> None:
-    result = run(fixture("headed_wareki.txt"))
+    result = run(fixture("headed_wareki.txt").replace("(1)トルコ共和国 ボラット", "(1)モンゴル国 ボラット"))
     assert result.data is not None
-    turkey = result.data["bilaterals"][0]
-    assert turkey["code"] == "XX"
+    mongolia = result.data["bilaterals"][0]
+    assert mongolia["code"] == "XX"
     assert "bilaterals.0.organisation" in result.data["untranslated"]
-    assert any("トルコ共和国 is not in data/gazetteer.yml" in t for t in result.report.todos)
+    assert any("モンゴル国 is not in data/gazetteer.yml" in t for t in result.report.todos)
+
+
+def test_a_country_in_the_gazetteer_gets_its_code_and_english() -> None:
+    turkey = _bilaterals("headed_wareki.txt")[0]
+    assert (turkey["code"], turkey["organisation"]["en"]) == ("TR", "Republic of Türkiye")
+    china = _bilaterals("headed_wareki.txt")[1]
+    assert (china["code"], china["organisation"]["en"]) == ("CN", "China")
 
 
 def test_paragraphs() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -14,15 +13,19 @@ from bot.importer.cli import EXIT_EXISTS, EXIT_NOTHING
 from bot.release.loader import load_release
 from tests.importer.helpers import FIXTURES, ORIGINAL
 
-NOW = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
-
 
 def _import(tmp_path: Path, *args: str) -> int:
     return main(["import", *args, "--into", str(tmp_path / "lib")])
 
 
+def _section(report: str, name: str) -> list[str]:
+    """The lines of one section of a rendered import report."""
+    block = report.split(f"\n[{name}]\n", 1)[1].split("\n\n", 1)[0]
+    return [line.strip() for line in block.splitlines()]
+
+
 def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def test_writes_a_loadable_release_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,15 +64,25 @@ def test_refuses_to_overwrite_then_replace_keeps_the_previous_files(
     from bot.release.gazetteer import shipped_gazetteer
 
     into = tmp_path / "lib"
-    assert run_import(ORIGINAL, into=into, gazetteer=shipped_gazetteer(), now=NOW) == 0
+    assert run_import(ORIGINAL, into=into, gazetteer=shipped_gazetteer()) == 0
     folder = into / "meti-2025-12-10-g7"
+    first = _files(folder)
     (folder / "release.yml").write_text("# edited by hand\n", encoding="utf-8")
-    assert run_import(ORIGINAL, into=into, gazetteer=shipped_gazetteer(), now=NOW) == EXIT_EXISTS
+    (folder / "commitments.yml").write_text("# a person's follow-ups\n", encoding="utf-8")
+    assert run_import(ORIGINAL, into=into, gazetteer=shipped_gazetteer()) == EXIT_EXISTS
     assert "--replace" in capsys.readouterr().err
     assert (folder / "release.yml").read_text(encoding="utf-8") == "# edited by hand\n"
-    assert run_import(ORIGINAL, into=into, gazetteer=shipped_gazetteer(), now=NOW, replace=True) == 0
-    assert (folder / "release.yml.prev-20260105T093000").read_text(encoding="utf-8") == "# edited by hand\n"
-    assert (folder / "source.txt.prev-20260105T093000").exists()
+    assert run_import(ORIGINAL, into=into, gazetteer=shipped_gazetteer(), replace=True) == 0
+    assert str(folder / "previous" / "1") in capsys.readouterr().out
+    assert (folder / "previous" / "1" / "release.yml").read_text(encoding="utf-8") == "# edited by hand\n"
+    assert (folder / "previous" / "1" / "source.txt").read_bytes() == first["source.txt"]
+    # What the import does not write stays where it is; the new files are the first import's again.
+    assert (folder / "commitments.yml").read_text(encoding="utf-8") == "# a person's follow-ups\n"
+    assert {n: b for n, b in _files(folder).items() if n in first} == first
+    # A second replace keeps the first one's files too.
+    assert run_import(ORIGINAL, into=into, gazetteer=shipped_gazetteer(), replace=True) == 0
+    assert sorted(p.name for p in (folder / "previous").iterdir()) == ["1", "2"]
+    assert (folder / "previous" / "2" / "release.yml").read_bytes() == first["release.yml"]
     load_release(folder / "release.yml")
 
 
@@ -96,9 +109,11 @@ def test_truncated_text_reports_what_is_missing(tmp_path: Path, capsys: pytest.C
     cut.write_text(text[: text.index("(5)カナダ")] + "(5)カナダのソロ", encoding="utf-8")
     assert _import(tmp_path, str(cut)) == 0
     report = (tmp_path / "lib" / "meti-2025-12-10-g7" / "import-report.txt").read_text(encoding="utf-8")
-    assert "[contacts] no contact block (担当, 本件の担当) was found" in report
-    assert "[validation] desks: List should have at least 1 item" in report
-    assert "could not read" in report  # the cut heading (5) is reported, not guessed
+    assert "NOT READ: no contact block (担当, 本件の担当) was found" in _section(report, "contacts")
+    assert any("desks: List should have at least 1 item" in line for line in _section(report, "validation"))
+    # The cut heading (5) is reported, not guessed, and its line is listed as unused.
+    assert any("could not read" in line for line in _section(report, "bilaterals"))
+    assert "(5)カナダのソロ" in report.split("Source lines not used:")[1]
     assert "release.yml does not validate yet" in capsys.readouterr().err
 
 
@@ -137,8 +152,7 @@ def test_damaged_text_never_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 0
     report = (tmp_path / "lib" / "meti-2025-12-10-g7" / "import-report.txt").read_text(encoding="utf-8")
     assert report in done.stdout
-    problems = report.split("Could not read (reported, not guessed):\n")[1].split("\n\n")[0]
-    assert "[validation]" in problems and "(none)" not in problems
+    assert [line for line in _section(report, "validation") if line.startswith("NOT READ: ")]
     assert "release.yml does not validate yet" in done.stderr
 
 

@@ -53,15 +53,23 @@ def test_direct_line_only_on_the_phone_line() -> None:
     )
     (desk,), problems = desks.read(source, [2, 3, 4, 5])
     assert (desk.phone, desk.direct, desk.extension) == (None, "03-3501-4444", None)
-    assert desk.missing() == ["phone", "extension (内線)"]
+    assert desk.missing() == []
     assert problems == []
 
 
-def test_desk_without_extension_is_reported_not_written() -> None:
+def test_desk_with_only_a_direct_line_is_written_and_validates() -> None:
     text = fixture("paragraphs_heisei.txt").replace("電話:03-3501-1511(内線 3001)", "電話:03-3501-4444(直通)")
     result = run(text)
+    assert result.release is not None, result.errors
+    (desk,) = result.release.desks
+    assert (desk.phone, desk.extension, desk.direct) == (None, None, "03-3501-4444")
+
+
+def test_desk_without_any_number_is_reported_not_written() -> None:
+    text = fixture("paragraphs_heisei.txt").replace("電話:03-3501-1511(内線 3001)\n", "")
+    result = run(text)
     assert result.data is not None and result.data["desks"] == []
-    assert any("no phone, extension (内線)" in w for s, w in result.report.problems if s == "contacts")
+    assert any("no phone number (電話 or 直通)" in w for s, w in result.report.problems if s == "contacts")
 
 
 def test_unreadable_contact_line_is_reported() -> None:

@@ -70,8 +70,8 @@ def test_update_note_is_reported_and_publication_date_kept() -> None:
 def test_overview_section_is_the_lead() -> None:
     result = run(fixture("headed_wareki.txt"))
     assert result.data is not None
-    assert result.data["meeting"]["trip_start"] == dt.date(2019, 7, 14)
-    assert result.data["meeting"]["city"]["ja"] == "イスタンブール"
+    assert result.data["trip"]["start"] == dt.date(2019, 7, 14)
+    assert result.data["trip"]["city"]["ja"] == "イスタンブール"
     assert result.report.unused == []
 
 

@@ -1,8 +1,8 @@
 """Follow-ups from the meeting: overdue, upcoming and done; filter by country, organisation or desk.
 
 ja: 会合後のフォローアップ(期限超過・今後の期限・完了)を表示します。国・機関・窓口で絞り込めます。
-usage: followups [who|desk] | followups export
-examples: followups; followups france; followups ai; followups en; フォローアップ カナダ; followups export
+usage: followups [who|desk]
+examples: followups; followups france; followups ai; followups en; フォローアップ カナダ
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from bot.commands import followups_export
 from bot.commands.base import Ask
 from bot.library import Entry
 from bot.messages import join, msg
@@ -110,8 +109,6 @@ def _commitments(ask: Ask, source: FollowupSource) -> list[Commitment]:
 
 
 def run(ask: Ask) -> Reply:
-    if followups_export.asks_export(ask):
-        return followups_export.run(ask)
     source: FollowupSource = ask.services if ask.services is not None else FileSource(ask.release)
     for e in ask.scope:
         if e.commitments or e is ask.chosen:

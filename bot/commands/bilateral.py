@@ -15,6 +15,7 @@ from bot.library.history import Met, history
 from bot.library.select import ambiguous
 from bot.messages import format_date, join, msg
 from bot.release.citation import SourceIndex, cite_bilaterals, cite_several, folder_of, source_index
+from bot.release.gazetteer import key
 from bot.release.lookup import Correction
 from bot.release.models import Bilateral, Lang, Release
 from bot.reply import Reply, Section
@@ -102,9 +103,19 @@ def _cited_lines(m: Met, ask: Ask) -> frozenset[int]:
 
 def also_met(ask: Ask, found: tuple[Bilateral, ...]) -> tuple[list[Met], int]:
     """Meetings with the same countries or organisations in the library's other releases, newest first
-    (bounded), and how many there are in all."""
-    others = [m for m in history(ask.lib).of(b.code for b in found) if m.entry is not ask.chosen]
-    return others[:ALSO_MET], len(others)
+    (bounded), and how many there are in all. Reads only as far as it shows: the cost does not grow with
+    the library."""
+    codes = {key(b.code) for b in found}
+    every = history(ask.lib).of(codes)
+    chosen = ask.chosen
+    shown: list[Met] = []
+    for m in every:
+        if m.entry is not chosen:
+            shown.append(m)
+            if len(shown) == ALSO_MET:
+                break
+    own = sum(1 for b in chosen.release.bilaterals if key(b.code) in codes)
+    return shown, len(every) - own
 
 
 def split_history(args: tuple[str, ...]) -> tuple[tuple[str, ...], int] | None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.library import Entry, Library
 from bot.release.gazetteer import key
 from bot.release.models import Bilateral
+
+_MERGED_MAX = 256
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class History:
 
     meetings: dict[str, tuple[Met, ...]]
     codes_by_name: dict[str, frozenset[str]]
+    _merged: dict[frozenset[str], tuple[Met, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def of(self, codes: Iterable[str], *, within: Iterable[Entry] | None = None) -> tuple[Met, ...]:
         """The meetings with any of `codes`, newest first (in release order within one release); only in
@@ -32,12 +35,21 @@ class History:
         wanted = {key(c) for c in codes}
         if len(wanted) == 1 and within is None:
             return self.meetings.get(next(iter(wanted)), ())
+        merged = frozenset(wanted)
+        if within is None and merged in self._merged:
+            return self._merged[merged]
         keep = None if within is None else {id(e) for e in within}
         found = [m for c in wanted for m in self.meetings.get(c, ()) if keep is None or id(m.entry) in keep]
         if len(wanted) > 1:
             # Each code's list is newest first already; several are merged in the library's order.
             found.sort(key=lambda m: (-m.entry.release.published.toordinal(), m.entry.id, m.bilateral.number))
-        return tuple(found)
+        result = tuple(found)
+        if within is None:
+            # Several codes at once (france germany): merged once; the table is bounded, what users type is not.
+            if len(self._merged) >= _MERGED_MAX:
+                self._merged.clear()
+            self._merged[merged] = result
+        return result
 
     def codes(self, text: str) -> frozenset[str]:
         """The codes a name stands for (france, フランス, FR, OECD): the whole text, else each of its words."""

@@ -4,6 +4,7 @@ registry's start-up check, and a citation on every reply that states a fact of a
 from __future__ import annotations
 
 import types
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,6 +16,8 @@ from bot.messages import msg
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import LANGS, Lang, Release
 from bot.reply import Reply
+from bot.schedule.content import build_digest_reply
+from bot.schedule.due import DigestItems
 from bot.schedule.models import Commitment, load_commitments
 from tests.conftest import NOW
 from tests.helpers import text_of
@@ -257,3 +260,24 @@ def test_every_command_of_the_registry_is_walked() -> None:
     stating = {c.name for c in registry()} - {"releases", "help", "admin"}
     walked = {t.split()[0] for t in FACTS}
     assert stating <= walked
+
+
+def test_a_digest_spanning_releases_cites_each_commitment_in_its_own(library: Library) -> None:
+    shipped, rome = library.get(SHIPPED), library.get(ROME_ID)
+    assert shipped is not None and rome is not None
+    items = DigestItems(
+        today=NOW.date(), lookahead_days=400, recent_days=7, upcoming=[shipped.commitments[0], rome.commitments[0]]
+    )
+
+    def release_of(c: Commitment) -> Release:
+        entry = library.get(c.release_id or "")
+        assert entry is not None
+        return entry.release
+
+    reply = build_digest_reply(items, lang="en", now=NOW, tz=ZoneInfo("Asia/Tokyo"), release=release_of)
+    assert reply.citation is not None and len(reply.citation.elements) == 2
+    assert shipped.release.title("en") in reply.citation.elements[0]
+    assert rome.release.title("en") in reply.citation.elements[1]
+    one = build_digest_reply(items, lang="en", now=NOW, tz=ZoneInfo("Asia/Tokyo"), release=shipped.release)
+    assert one.citation is not None and shipped.release.title("en") in one.citation.elements[0]
+    assert not any(rome.release.title("en") in e for e in one.citation.elements)

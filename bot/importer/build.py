@@ -47,6 +47,9 @@ def import_text(
     text = html_to_text(raw) if looks_like_html(raw) else raw
     source = Source.from_text(text)
     report = Report()
+    for n in source.numbers():
+        if "\ufffd" in source.line(n):
+            report.cannot("text", f"line {n}: unreadable characters (\ufffd): the file is damaged or not UTF-8")
     en = English(gazetteer)
     head = sections.read_head(source)
     if head.header_lines:
@@ -257,6 +260,9 @@ def _bilaterals(
             "summary": en.text(m.summary, f"{p}.summary"),
         }
         out.append(entry)
+        if not m.summary.endswith("。"):
+            cut = f"line {m.lines[-1]}: ({m.number}) ends mid-sentence (a truncated text?): 「{m.summary}」"
+            report.cannot("bilaterals", cut)
         when = f", {m.date.isoformat()}" if m.date else ""
         report.found(
             "bilaterals",

@@ -12,7 +12,10 @@ from bot.importer.people import JA_RANKS, Official, official
 from bot.importer.sections import Section, sentences
 
 _LEAD_PERSON = re.compile(rf"^(?P<who>[^、。\s]+?(?:{'|'.join(JA_RANKS)}))(?:は|が)")
-_PLACE = re.compile(r"(?P<country>[^、。\s]+?)の(?P<city>[^、。\s]+?)(?:に出張|を訪問|を訪れ|において|で開催|にて)")
+# 「カナダのモントリオールに出張」; 「今年のG20議長国である日本のつくば市において」 names 日本 and つくば市.
+_PLACE = re.compile(
+    r"(?:[^、。\s]*?である)?(?P<country>[^、。\sの]+?)の(?P<city>[^、。\sの]+?)(?:に出張|を訪問|を訪れ|において|で開催|にて)"
+)
 _PRESIDENCY = re.compile(r"議長国である(?P<p>[^、。のにで]+?)(?:の|に|で|が|、)")
 _TOPICS = re.compile(r"会合では、(?P<t>.+?)について")
 _SAID_BY = re.compile(r"^(?P<by>[^、。]+?)からは、")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 # The order sections are listed in (the page's order); a section not named here comes after them.
 SECTIONS = (
+    "text",
     "header",
     "title",
     "published",

@@ -133,6 +133,10 @@ def split_sections(source: Source, start: int) -> list[Section]:
         if not text or dates.update_note(text):
             continue
         label = _label(text)
+        if sections[-1].label == "lead" and text.strip("■□●◆◇【】[]［］ ") in OVERVIEW_HEADINGS:
+            # An unnumbered 「本件の概要」 before the first section: what follows is the lead paragraph.
+            sections.append(Section(Heading("", 0, text, n), "overview", [Part(None)]))
+            continue
         if label:
             sections.append(Section(Heading("", 0, text, n), label, [Part(None)]))
             continue
@@ -151,7 +155,7 @@ def split_sections(source: Source, start: int) -> list[Section]:
             sections.append(Section(h, "section", [Part(None)]))
             continue
         if h and current.label not in ("documents", "contacts"):
-            if top is None and (current.label == "lead" or h.style == "1."):
+            if top is None and (current.label in ("lead", "overview") or h.style == "1."):
                 top = h.style
             if h.style == top:
                 sections.append(Section(h, "section", [Part(None)]))

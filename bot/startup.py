@@ -216,7 +216,12 @@ def start(settings: Settings, *, local: bool = False, poster: Poster | None = No
             settings.console_database if local else settings.database,
             setting="the console's delivery log (var/ in the working directory)" if local else "G7BOT_DATABASE_URL",
             wait_seconds=settings.database_wait_seconds,
-            connect=functools.partial(Store, timeouts=db_timeouts(settings)),
+            connect=functools.partial(
+                Store,
+                timeouts=db_timeouts(settings),
+                # An older database's states and reminders are filed under their commitments' releases.
+                release_of={c.id: c.release_id or runtime.lookup.release.id for c in loaded.commitments.commitments},
+            ),
         ),
         poster=poster,
         release=lambda: runtime.lookup.release,

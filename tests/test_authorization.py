@@ -73,7 +73,7 @@ def test_admin_rights_hold_only_in_the_installed_workspace(started: Started) -> 
 def test_a_button_from_another_workspace_is_refused(started: Started, slack: SlackStandIn) -> None:
     ts = post_reminder(started, "fr-presidency")
     asyncio.run(dispatch(started, _done(ts, channel=TOKYO, team_id="T0OTHER")))
-    assert "fr-presidency" not in started.service.store.states()
+    assert "fr-presidency" not in started.service.states()
     assert not slack.calls_to("chat.update")
 
 
@@ -81,7 +81,7 @@ def test_a_button_from_a_user_of_another_workspace_is_refused(started: Started, 
     """A Slack Connect channel: the press comes through our workspace, the user belongs to another one."""
     ts = post_reminder(started, "fr-presidency")
     asyncio.run(dispatch(started, _done(ts, channel=TOKYO, user_team="T0OTHER")))
-    assert "fr-presidency" not in started.service.store.states()
+    assert "fr-presidency" not in started.service.states()
     assert not slack.calls_to("chat.update")
 
 
@@ -94,7 +94,7 @@ def test_a_forged_press_on_a_digest_rewrites_nothing(started: Started, slack: Sl
     assert digest.message_ts
     asyncio.run(dispatch(started, _done(digest.message_ts, channel=PARIS)))
     assert not slack.calls_to("chat.update")
-    assert "fr-presidency" not in started.service.store.states()
+    assert "fr-presidency" not in started.service.states()
 
 
 @pytest.mark.parametrize(
@@ -113,7 +113,7 @@ def test_a_press_acts_only_on_the_bots_reminder_of_that_commitment_in_that_chann
     values = {"ts": ts, "channel": TOKYO, "commitment_id": "fr-presidency", **forge}
     asyncio.run(dispatch(started, _done(**values)))
     assert not slack.calls_to("chat.update")
-    assert started.service.store.states() == {}
+    assert started.service.states() == {}
 
 
 def test_the_genuine_press_rewrites_the_logged_message(started: Started, slack: SlackStandIn) -> None:
@@ -141,4 +141,4 @@ def test_followup_actors_decides_who_may_press(
     ts = post_reminder(started, "fr-presidency")
     asyncio.run(dispatch(started, _done(ts, channel=TOKYO, user_id=user_id)))
     assert bool(slack.calls_to("chat.update")) is acts
-    assert ("fr-presidency" in started.service.store.states()) is acts
+    assert ("fr-presidency" in started.service.states()) is acts

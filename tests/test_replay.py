@@ -79,7 +79,7 @@ def test_a_done_press_replayed_causes_one_update(started: Started, slack: SlackS
 
     assert asyncio.run(go()) == [200, 200, 200]
     assert len(slack.calls_to("chat.update")) == 1
-    assert started.service.store.states()["fr-presidency"].status == "done"
+    assert started.service.states()["fr-presidency"].status == "done"
 
 
 def test_a_second_done_on_a_done_commitment_changes_nothing(started: Started, slack: SlackStandIn) -> None:
@@ -88,11 +88,11 @@ def test_a_second_done_on_a_done_commitment_changes_nothing(started: Started, sl
     first = press_body("g7_followup_done", commitment_id="fr-presidency", channel=TOKYO, ts=ts, user_id="U0FIRST")
     second = press_body("g7_followup_done", commitment_id="fr-presidency", channel=TOKYO, ts=ts, user_id="U0SECOND")
     asyncio.run(dispatch(started, first))
-    before = started.service.store.state("fr-presidency")
+    before = started.service.states()["fr-presidency"]
     started.runtime.clock = lambda: NOW + dt.timedelta(minutes=1)
     asyncio.run(dispatch(started, second))
 
-    assert started.service.store.state("fr-presidency") == before
+    assert started.service.states()["fr-presidency"] == before
     assert before.updated_by == "U0FIRST"
     (update,) = slack.calls_to("chat.update")
     assert "U0FIRST" in json.dumps(update.args)
@@ -103,14 +103,14 @@ def test_snooze_while_snoozed_changes_nothing(started: Started, slack: SlackStan
     asyncio.run(
         dispatch(started, press_body("g7_followup_snooze_1d", commitment_id="fr-presidency", channel=TOKYO, ts=ts))
     )
-    snoozed = started.service.store.state("fr-presidency")
+    snoozed = started.service.states()["fr-presidency"]
     assert snoozed.snoozed_until == NOW + dt.timedelta(days=1)
     started.runtime.clock = lambda: NOW + dt.timedelta(hours=1)
     asyncio.run(
         dispatch(started, press_body("g7_followup_snooze_1w", commitment_id="fr-presidency", channel=TOKYO, ts=ts))
     )
 
-    assert started.service.store.state("fr-presidency") == snoozed
+    assert started.service.states()["fr-presidency"] == snoozed
     assert len(slack.calls_to("chat.update")) == 1
 
 

@@ -171,6 +171,7 @@ def _reminders(schedule: ScheduleFile, commitment: Commitment, state: Commitment
             lang=lang,
             timezone=tz.key,
             commitment_id=commitment.id,
+            release_id=commitment.release_id,
         )
 
     found = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -29,6 +30,9 @@ class Occurrence(BaseModel):
     timezone: str = "Asia/Tokyo"
     commitment_id: str | None = None
     digest_id: str | None = None
+    # The release a reminder's commitment belongs to; None for a digest (it spans releases) and for
+    # occurrences logged before the database knew releases (the row's release_id column has it then).
+    release_id: str | None = None
 
     @field_validator("at")
     @classmethod
@@ -43,6 +47,8 @@ class Occurrence(BaseModel):
 
 
 Status = Literal["open", "done"]
+# A commitment state's key in the database: (release id, commitment id).
+StateKey = tuple[str, str]
 
 
 class CommitmentState(BaseModel):
@@ -51,7 +57,20 @@ class CommitmentState(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     commitment_id: str
+    # Set on every state the store reads; None only in states built by hand (tests of pure functions).
+    release_id: str | None = None
     status: Status = "open"
     snoozed_until: dt.datetime | None = None
     updated_by: str | None = None
     updated_at: dt.datetime | None = None
+
+
+def states_by_commitment(
+    states: Mapping[StateKey, CommitmentState], keys: Iterable[StateKey]
+) -> dict[str, CommitmentState]:
+    """The states of the commitments `keys` names, by commitment id (ids are unique across the library).
+
+    A state stored under another release (one no longer loaded) does not apply to a commitment of the
+    same id in this one.
+    """
+    return {key[1]: states[key] for key in keys if key in states}

@@ -28,8 +28,8 @@ from bot.schedule.content import (
     build_resolved_reply,
 )
 from bot.schedule.deliverer import Deliverer, Posting, TickReport
-from bot.schedule.models import CommitmentsFile, ScheduleFile, load_commitments, load_schedule
-from bot.schedule.occurrence import CommitmentState, Occurrence
+from bot.schedule.models import Commitment, CommitmentsFile, ScheduleFile, load_commitments, load_schedule
+from bot.schedule.occurrence import CommitmentState, Occurrence, StateKey, states_by_commitment
 from bot.schedule.store import Delivery, Store
 from bot.settings import Settings
 from bot.text import log_safe
@@ -117,7 +117,13 @@ class FollowupService:
         return self.loaded.schedule
 
     def states(self) -> Mapping[str, CommitmentState]:
-        return self.store.states()
+        """The stored states of the loaded commitments, by commitment id (the store keys them by release too)."""
+        keys = [self._state_key(c) for c in self.loaded.commitments.commitments]
+        return states_by_commitment(self.store.states(), keys)
+
+    def _state_key(self, commitment: Commitment) -> StateKey:
+        """Where the store keeps `commitment`'s state: (its release, its id)."""
+        return (commitment.release_id or self.release().id, commitment.id)
 
     def _states_at(self, now: dt.datetime) -> Mapping[str, CommitmentState]:
         """One read of the states per tick, not one per message of a fan-out."""
@@ -281,7 +287,9 @@ class FollowupService:
         if action_id != ACTION_DONE and action_id not in SNOOZE:
             logger.warning("unknown follow-up action %s ignored", log_safe(action_id))
             return
-        posted = await asyncio.to_thread(self._posted_reminder, commitment_id, channel=channel, ts=ts)
+        posted = await asyncio.to_thread(
+            self._posted_reminder, commitment_id, release_id=self._state_key(commitment)[0], channel=channel, ts=ts
+        )
         if posted is None or posted.message_ts is None:
             logger.warning(
                 "button for %s on message %s in %s ignored: the delivery log has no such reminder",
@@ -291,13 +299,16 @@ class FollowupService:
             )
             return
         channel, ts = posted.channel, posted.message_ts
-        state = await asyncio.to_thread(self.store.state, commitment_id)
+        release_id = self._state_key(commitment)[0]
+        state = await asyncio.to_thread(self.store.state, commitment_id, release_id=release_id)
         action: Action
         if action_id == ACTION_DONE:
             if state.status == "done":
                 logger.info("Done on %s ignored: already done", commitment_id)
                 return
-            if not await asyncio.to_thread(self.store.set_done, commitment_id, by=user_id, now=now):
+            if not await asyncio.to_thread(
+                self.store.set_done, commitment_id, release_id=release_id, by=user_id, now=now
+            ):
                 logger.info("Done on %s ignored: another press got there first", commitment_id)
                 return
             action, when = "done", now
@@ -306,7 +317,9 @@ class FollowupService:
                 logger.info("Snooze on %s ignored: already done or snoozed", commitment_id)
                 return
             when = now + SNOOZE[action_id]
-            if not await asyncio.to_thread(self.store.snooze, commitment_id, until=when, by=user_id, now=now):
+            if not await asyncio.to_thread(
+                self.store.snooze, commitment_id, release_id=release_id, until=when, by=user_id, now=now
+            ):
                 logger.info("Snooze on %s ignored: another press got there first", commitment_id)
                 return
             action = "snooze"
@@ -317,14 +330,15 @@ class FollowupService:
         )
         await self.poster.update(channel, ts, build_message(reply))
 
-    def _posted_reminder(self, commitment_id: str, *, channel: str, ts: str) -> Delivery | None:
-        """The sent reminder of `commitment_id` that is message `ts` in `channel`, if the bot posted one."""
+    def _posted_reminder(self, commitment_id: str, *, release_id: str, channel: str, ts: str) -> Delivery | None:
+        """The sent reminder of `commitment_id` of `release_id` that is message `ts` in `channel`, if one was posted."""
         if not channel or not ts:
             return None
         for delivery in self.store.deliveries(channel=channel, message_ts=ts, status="sent"):
             occ = delivery.to_occurrence()
             ours = occ.commitment_id == commitment_id or delivery.key.startswith(f"reminder:{commitment_id}:")
-            if delivery.kind == "reminder" and ours:
+            # A row logged before the database knew releases has none; v0003 gives it one, this allows for both.
+            if delivery.kind == "reminder" and ours and delivery.release_id in (None, release_id):
                 return delivery
         return None
 

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import logging
 import threading
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -47,7 +48,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from bot.errors import ConfigError
-from bot.schedule.occurrence import CommitmentState, Occurrence
+from bot.schedule.occurrence import CommitmentState, Occurrence, StateKey
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ _MIGRATING = threading.Lock()
 # Any constant works: it only has to be the same for every instance of the bot.
 _PG_SCHEMA_LOCK = 0x67375F6C6F67
 _ERROR_MAX = 2000
+# The one release the bot shipped before it held a library: v0003 files older states and reminders under it.
+LEGACY_RELEASE_ID = "meti-2025-12-10-g7-idt"
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -118,6 +121,9 @@ deliveries = Table(
     Column("send_started_at", UtcDateTime()),
     # History checks of an unknown outcome that failed (rate limited, 5xx): enough of them and it is held.
     Column("checks", Integer, nullable=False, default=0, server_default="0"),
+    # A reminder's release (its commitment's); NULL for a digest, which spans releases. Not part of the
+    # identity: keys were unique before releases were and stay as they were, so nothing is posted twice.
+    Column("release_id", String(255)),
     UniqueConstraint("kind", "key", "channel", "scheduled_at", name="uq_deliveries_identity"),
     CheckConstraint(
         "status IN ('pending', 'sent', 'skipped', 'failed', 'held')",
@@ -131,11 +137,13 @@ deliveries = Table(
 commitment_states = Table(
     "commitment_states",
     metadata,
-    Column("commitment_id", String(255), primary_key=True),
+    Column("commitment_id", String(255), nullable=False),
     Column("status", String(16), nullable=False),
     Column("snoozed_until", UtcDateTime()),
     Column("updated_by", String(255)),
     Column("updated_at", UtcDateTime()),
+    Column("release_id", String(255), nullable=False),
+    PrimaryKeyConstraint("release_id", "commitment_id", name="pk_commitment_states"),
     CheckConstraint("status IN ('open', 'done')", name="ck_commitment_states_status"),
 )
 
@@ -194,6 +202,7 @@ class Delivery(BaseModel):
     lease_epoch: int = 0
     send_started_at: dt.datetime | None = None
     checks: int = 0
+    release_id: str | None = None
     reclaimed: bool = False
 
     @property
@@ -206,11 +215,22 @@ class Delivery(BaseModel):
         return (self.kind, self.key, self.channel, self.scheduled_at)
 
     def to_occurrence(self) -> Occurrence:
-        """The occurrence as claimed; rows without one (written by hand) get the defaults."""
+        """The occurrence as claimed; rows without one (written by hand) get the defaults.
+
+        A row logged before the database knew releases has its release in the column only (v0003 filled it).
+        """
         if self.occurrence is not None:
+            if self.occurrence.release_id is None and self.release_id is not None:
+                return self.occurrence.model_copy(update={"release_id": self.release_id})
             return self.occurrence
         return Occurrence.model_validate(
-            {"kind": self.kind, "key": self.key, "channel": self.channel, "at": self.scheduled_at}
+            {
+                "kind": self.kind,
+                "key": self.key,
+                "channel": self.channel,
+                "at": self.scheduled_at,
+                "release_id": self.release_id,
+            }
         )
 
 
@@ -227,7 +247,15 @@ class Store:
     failing to upgrade a read lock.
     """
 
-    def __init__(self, url: str, *, echo: bool = False, timeouts: DbTimeouts | None = None):
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        timeouts: DbTimeouts | None = None,
+        release_of: Mapping[str, str] | None = None,
+    ):
+        """Open the database at `url` and migrate it to head (see upgrade(); `release_of` is passed on)."""
         parsed = make_url(url)
         self.dialect: str = parsed.get_backend_name()
         if self.dialect not in {"sqlite", "postgresql"}:
@@ -243,26 +271,60 @@ class Store:
         else:
             self.engine = _postgres_engine(url, echo=echo, timeouts=self.timeouts)
         self._purged_at: dt.datetime | None = None
-        self.upgrade()
+        self.upgrade(release_of=release_of)
 
     # ---- lifecycle ---------------------------------------------------------------------------
-    def upgrade(self, *, attempts: int = 5) -> None:
+    def upgrade(self, *, release_of: Mapping[str, str] | None = None, attempts: int = 5) -> None:
         """Migrate the database to the newest schema (Alembic, bot/migrations); safe for instances starting together.
 
         A database made by the release before migrations existed (tables, no alembic_version) is stamped
         with the baseline first, which is its schema exactly, then upgraded like any other.
+
+        `release_of` maps a commitment id to its release id (the loaded library's): v0003 files the
+        states and reminders of a database from a single-release bot under it, and any id it does not
+        name under LEGACY_RELEASE_ID, the one release earlier versions shipped.
+        """
+        self._schema(lambda conn: _migrate(conn, release_of=release_of), attempts=attempts, unless=_at_head)
+
+    def downgrade(self, revision: str) -> None:
+        """Take the schema back to `revision` (an admin's step before running an older version).
+
+        v0003 goes back to "0002" unless one commitment id has states in two releases, which 0002
+        cannot hold: then it refuses (RuntimeError saying which) and changes nothing.
+        """
+        self._schema(lambda conn: _downgrade(conn, revision), attempts=1)
+
+    def _schema(
+        self,
+        change: Callable[[Connection], None],
+        *,
+        attempts: int,
+        unless: Callable[[Connection], bool] | None = None,
+    ) -> None:
+        """Run `change` in one transaction that no other instance's schema change overlaps.
+
+        `unless` is read first, without a lock: when it holds (the schema is at head) nothing is locked,
+        so a start does not wait for a peer's writes.
         """
         for attempt in range(1, attempts + 1):
             try:
                 # Alembic's op and context are module globals: one migration at a time per process.
                 with _MIGRATING, self.engine.begin() as conn:
+                    if unless is not None and unless(conn):
+                        return
                     if self.dialect == "postgresql":
                         # A migration may wait for locks longer than a tick's statements are allowed to.
                         conn.execute(text("SET LOCAL statement_timeout = '120s'"))
                         conn.execute(text("SET LOCAL lock_timeout = '60s'"))
                         # Serialises concurrent upgrades of one database; released at commit.
                         conn.execute(select(func.pg_advisory_xact_lock(_PG_SCHEMA_LOCK)))
-                    _migrate(conn)
+                    else:
+                        # The write lock before the version is read again: a second instance waits here
+                        # (busy timeout) and then finds the schema at head. Without it pysqlite would run
+                        # each DDL statement in a transaction of its own, and a failed step would half-apply.
+                        # (The look above read no row into a transaction: pysqlite begins one only to write.)
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    change(conn)
                 return
             except DBAPIError as exc:
                 # SQLite has no advisory lock: another instance created a table between our look and ours.
@@ -662,39 +724,50 @@ class Store:
         return _delivery(row) if row is not None else None
 
     # ---- commitment states -------------------------------------------------------------------
-    def states(self) -> dict[str, CommitmentState]:
+    # A state is keyed by (release id, commitment id): the commitment of one release, never a namesake
+    # in another. `states_by_commitment` (bot.schedule.occurrence) picks the loaded library's.
+    def states(self) -> dict[StateKey, CommitmentState]:
+        """Every stored state, by (release id, commitment id)."""
         with self._tx() as conn:
             rows = conn.execute(select(commitment_states)).all()
-        return {row.commitment_id: CommitmentState.model_validate(dict(row._mapping)) for row in rows}
+        return {(row.release_id, row.commitment_id): CommitmentState.model_validate(dict(row._mapping)) for row in rows}
 
-    def state(self, commitment_id: str) -> CommitmentState:
-        stmt = select(commitment_states).where(commitment_states.c.commitment_id == commitment_id)
+    def state(self, commitment_id: str, *, release_id: str) -> CommitmentState:
+        """The state of `commitment_id` of release `release_id`; open (the default) when nobody changed it."""
+        stmt = select(commitment_states).where(
+            commitment_states.c.release_id == release_id, commitment_states.c.commitment_id == commitment_id
+        )
         with self._tx() as conn:
             row = conn.execute(stmt).first()
         if row is None:
-            return CommitmentState(commitment_id=commitment_id)
+            return CommitmentState(commitment_id=commitment_id, release_id=release_id)
         return CommitmentState.model_validate(dict(row._mapping))
 
-    def set_done(self, commitment_id: str, *, by: str, now: dt.datetime) -> bool:
+    def set_done(self, commitment_id: str, *, release_id: str, by: str, now: dt.datetime) -> bool:
         """Mark done; False when it already was (two presses at once, on any instances: one wins)."""
         still_open = commitment_states.c.status != "done"
-        return self._set_state(commitment_id, status="done", snoozed_until=None, by=by, now=now, only_if=still_open)
+        return self._set_state(
+            commitment_id, release_id=release_id, status="done", snoozed_until=None, by=by, now=now, only_if=still_open
+        )
 
-    def snooze(self, commitment_id: str, *, until: dt.datetime, by: str, now: dt.datetime) -> bool:
+    def snooze(self, commitment_id: str, *, release_id: str, until: dt.datetime, by: str, now: dt.datetime) -> bool:
         """Snooze until `until`; False when it is done or already snoozed past `now` (one of two presses wins)."""
         awake = and_(
             commitment_states.c.status != "done",
             or_(commitment_states.c.snoozed_until.is_(None), commitment_states.c.snoozed_until <= now),
         )
-        return self._set_state(commitment_id, status="open", snoozed_until=until, by=by, now=now, only_if=awake)
+        return self._set_state(
+            commitment_id, release_id=release_id, status="open", snoozed_until=until, by=by, now=now, only_if=awake
+        )
 
-    def reopen(self, commitment_id: str, *, by: str, now: dt.datetime) -> bool:
-        return self._set_state(commitment_id, status="open", snoozed_until=None, by=by, now=now)
+    def reopen(self, commitment_id: str, *, release_id: str, by: str, now: dt.datetime) -> bool:
+        return self._set_state(commitment_id, release_id=release_id, status="open", snoozed_until=None, by=by, now=now)
 
     def _set_state(
         self,
         commitment_id: str,
         *,
+        release_id: str,
         status: Literal["open", "done"],
         snoozed_until: dt.datetime | None,
         by: str,
@@ -706,6 +779,7 @@ class Store:
         `only_if` is a further condition on the stored row, checked in the same statement (compare and set).
         """
         values: Mapping[str, object] = {
+            "release_id": release_id,
             "commitment_id": commitment_id,
             "status": status,
             "snoozed_until": snoozed_until,
@@ -717,7 +791,7 @@ class Store:
         )
         stmt = insert.values(**values)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["commitment_id"],
+            index_elements=["release_id", "commitment_id"],
             set_={name: stmt.excluded[name] for name in ("status", "snoozed_until", "updated_by", "updated_at")},
             where=and_(
                 or_(
@@ -766,15 +840,18 @@ def _new_row(occ: Occurrence, *, now: dt.datetime, status: DeliveryStatus, late:
         "attempts": 0,
         "created_at": now,
         "occurrence": occ.model_dump(mode="json"),
+        "release_id": occ.release_id,
     }
 
 
-def _alembic_config(conn: Connection) -> Any:
+def _alembic_config(conn: Connection, *, release_of: Mapping[str, str] | None = None) -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = conn
+    # Read by v0003 (bot.migrations.versions.v0003_release_key): whose release an old commitment id is.
+    config.attributes["release_of"] = dict(release_of or {})
     return config
 
 
@@ -792,21 +869,31 @@ def head_revision() -> str:
     return head
 
 
-def _migrate(conn: Connection) -> None:
-    """Bring the schema on `conn` to head; nothing to do (one query) when it is there already."""
+def _at_head(conn: Connection) -> bool:
+    if "alembic_version" not in inspect(conn).get_table_names():
+        return False
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
+
+
+def _migrate(conn: Connection, *, release_of: Mapping[str, str] | None = None) -> None:
+    """Bring the schema on `conn` to head; nothing to do when it is there already (another instance did it)."""
+    if _at_head(conn):
+        return
     names = set(inspect(conn).get_table_names())
-    if "alembic_version" in names:
-        current = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-        if current == [head_revision()]:
-            return
     from alembic import command
 
-    config = _alembic_config(conn)
+    config = _alembic_config(conn, release_of=release_of)
     if "deliveries" in names and "alembic_version" not in names:
         # Written by the release before migrations: its tables are the baseline's, exactly.
         logger.info("delivery log without a schema version: stamping it with the baseline")
         command.stamp(config, "0001")
     command.upgrade(config, "head")
+
+
+def _downgrade(conn: Connection, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(_alembic_config(conn), revision)
 
 
 def _postgres_engine(url: str, *, echo: bool, timeouts: DbTimeouts) -> Engine:
@@ -855,4 +942,14 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool, busy: float) -
     return engine
 
 
-__all__ = ["STATUSES", "DbTimeouts", "Delivery", "DeliveryStatus", "Identity", "Store", "UtcDateTime", "head_revision"]
+__all__ = [
+    "LEGACY_RELEASE_ID",
+    "STATUSES",
+    "DbTimeouts",
+    "Delivery",
+    "DeliveryStatus",
+    "Identity",
+    "Store",
+    "UtcDateTime",
+    "head_revision",
+]

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.schedule.occurrence import Occurrence
-from bot.schedule.store import DbTimeouts, Store, head_revision, metadata
+from bot.schedule.store import LEGACY_RELEASE_ID, DbTimeouts, Store, head_revision, metadata
 from tests.postgres import postgres_url
 
 NOW = dt.datetime(2025, 1, 6, 0, 0, tzinfo=dt.UTC)
@@ -122,7 +122,10 @@ def test_a_database_of_the_first_release_is_upgraded_without_losing_a_row(store_
         assert sent.scheduled_at == dt.datetime(2025, 1, 5, tzinfo=dt.UTC)
         assert rows["digest:skipped"].status == "skipped"
         assert rows["reminder:c1:d7"].last_error == "not_in_channel"
-        assert store.state("c1").status == "done" and store.state("c1").updated_by == "U1"
+        # The single-release bot's state and reminder are filed under the release it shipped.
+        state = store.state("c1", release_id=LEGACY_RELEASE_ID)
+        assert (state.status, state.updated_by, state.release_id) == ("done", "U1", LEGACY_RELEASE_ID)
+        assert rows["reminder:c1:d7"].release_id == LEGACY_RELEASE_ID and rows["digest:sent"].release_id is None
         # Rows the first release claimed or tried may be in Slack: the new protocol looks before sending.
         assert rows["digest:claimed"].outcome_unknown and rows["reminder:c1:d7"].outcome_unknown
         assert not rows["digest:sent"].outcome_unknown

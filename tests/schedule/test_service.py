@@ -175,7 +175,7 @@ def test_a_button_updates_the_commitment_and_the_message(
     started.runtime.clock = lambda: now
     assert _press(started, action_id, channel=TOKYO_CHANNEL, ts=ts, value="fr-presidency") == 200
 
-    state = started.service.store.states()["fr-presidency"]
+    state = started.service.states()["fr-presidency"]
     assert state.status == status
     assert state.updated_by == "U0PRESSER"
     if snoozed_days is not None:
@@ -324,9 +324,9 @@ def test_a_button_press_over_http_is_verified_and_handled(
 
     forged = {**signed_headers(body), "X-Slack-Signature": "v0=" + "0" * 64}
     assert asyncio.run(go(forged)) == 401
-    assert "fr-presidency" not in started.service.store.states()
+    assert "fr-presidency" not in started.service.states()
     assert asyncio.run(go(signed_headers(body))) == 200
-    assert started.service.store.states()["fr-presidency"].status == "done"
+    assert started.service.states()["fr-presidency"].status == "done"
     assert len(slack.calls_to("chat.update")) == 1
 
 

@@ -242,25 +242,70 @@ def test_a_row_written_by_hand_still_renders(store: Store) -> None:
 # ---- commitment states -------------------------------------------------------------------------
 
 
+R1 = "meti-2025-12-10-g7-idt"
+R2 = "meti-2026-06-15-g7-trade"
+
+
 def test_commitment_states_done_snooze_reopen(store: Store) -> None:
     assert store.states() == {}
     until = NOW + dt.timedelta(days=1)
-    assert store.snooze("c1", until=until, by="U1", now=NOW)
-    assert store.set_done("c2", by="U2", now=NOW)
+    assert store.snooze("c1", release_id=R1, until=until, by="U1", now=NOW)
+    assert store.set_done("c2", release_id=R1, by="U2", now=NOW)
     states = store.states()
-    assert (states["c1"].status, states["c1"].snoozed_until, states["c1"].updated_by) == ("open", until, "U1")
-    assert states["c1"].snoozed_until is not None and states["c1"].snoozed_until.tzinfo == dt.UTC
-    assert (states["c2"].status, states["c2"].updated_at) == ("done", NOW)
+    assert set(states) == {(R1, "c1"), (R1, "c2")}
+    c1, c2 = states[(R1, "c1")], states[(R1, "c2")]
+    assert (c1.release_id, c1.status, c1.snoozed_until, c1.updated_by) == (R1, "open", until, "U1")
+    assert c1.snoozed_until is not None and c1.snoozed_until.tzinfo == dt.UTC
+    assert (c2.status, c2.updated_at) == ("done", NOW)
     later = NOW + dt.timedelta(minutes=1)
-    assert store.reopen("c2", by="U3", now=later)
-    assert store.state("c2").status == "open"
-    assert store.state("c3").status == "open"  # never touched
+    assert store.reopen("c2", release_id=R1, by="U3", now=later)
+    assert store.state("c2", release_id=R1).status == "open"
+    never = store.state("c3", release_id=R1)
+    assert (never.status, never.release_id, never.updated_at) == ("open", R1, None)
+
+
+def test_a_state_belongs_to_one_release(store: Store) -> None:
+    # The same id in two releases (a release re-imported under a new id, say): two states, apart.
+    assert store.set_done("c1", release_id=R1, by="U1", now=NOW)
+    assert store.state("c1", release_id=R2).status == "open"
+    assert store.snooze("c1", release_id=R2, until=NOW + dt.timedelta(days=1), by="U2", now=NOW)
+    assert store.state("c1", release_id=R1).status == "done"
+    assert {k: (v.status, v.updated_by) for k, v in store.states().items()} == {
+        (R1, "c1"): ("done", "U1"),
+        (R2, "c1"): ("open", "U2"),
+    }
+
+
+def test_states_by_commitment_picks_each_commitment_its_own_release() -> None:
+    from bot.schedule.occurrence import CommitmentState, states_by_commitment
+
+    done = CommitmentState(commitment_id="c1", release_id=R1, status="done")
+    other = CommitmentState(commitment_id="c2", release_id=R2, status="done")
+    states = {(R1, "c1"): done, (R2, "c2"): other}
+    # c2 of R1 is loaded, the stored c2 is R2's (a release no longer loaded): it does not apply.
+    assert states_by_commitment(states, [(R1, "c1"), (R1, "c2"), (R1, "c3")]) == {"c1": done}
+
+
+def test_a_reminder_row_carries_its_release_and_a_digest_none(store: Store) -> None:
+    reminder = Occurrence(
+        kind="reminder", key="reminder:c1:d7", channel="C1", at=NOW, commitment_id="c1", release_id=R2
+    )
+    got = store.claim(reminder, now=NOW, owner="a", lease=LEASE, late=False)
+    digest = store.claim(occ(), now=NOW, owner="a", lease=LEASE, late=False)
+    assert got is not None and digest is not None
+    assert (got.release_id, got.to_occurrence()) == (R2, reminder)
+    assert digest.release_id is None and digest.to_occurrence().release_id is None
+    # A row whose stored occurrence has no release (logged before v0003) takes the column's.
+    with store.engine.begin() as conn:
+        conn.execute(update(deliveries).where(deliveries.c.id == digest.id).values(release_id=R1))
+    row = store.get(digest.id)
+    assert row is not None and row.to_occurrence().release_id == R1
 
 
 def test_an_older_click_does_not_overwrite_a_newer_one(store: Store) -> None:
-    assert store.set_done("c1", by="U1", now=NOW + dt.timedelta(minutes=1))
-    assert not store.reopen("c1", by="U2", now=NOW)  # processed late by a slow instance
-    state = store.state("c1")
+    assert store.set_done("c1", release_id=R1, by="U1", now=NOW + dt.timedelta(minutes=1))
+    assert not store.reopen("c1", release_id=R1, by="U2", now=NOW)  # processed late by a slow instance
+    state = store.state("c1", release_id=R1)
     assert (state.status, state.updated_by) == ("done", "U1")
 
 
@@ -306,12 +351,17 @@ def test_two_presses_at_once_change_the_state_once(store_url: str) -> None:
     # same moment: exactly one of each wins, so exactly one reminder message is rewritten.
     with Store(store_url) as a, Store(store_url) as b:
         until = NOW + dt.timedelta(days=1)
-        snoozes = [a.snooze("c1", until=until, by="U1", now=NOW), b.snooze("c1", until=until, by="U2", now=NOW)]
+        snoozes = [
+            a.snooze("c1", release_id=R1, until=until, by="U1", now=NOW),
+            b.snooze("c1", release_id=R1, until=until, by="U2", now=NOW),
+        ]
         assert sorted(snoozes) == [False, True]
-        assert b.snooze("c1", until=until + dt.timedelta(days=1), by="U2", now=until), "a snooze that ran out"
-        dones = [a.set_done("c1", by="U1", now=NOW + dt.timedelta(days=3))]
-        dones.append(b.set_done("c1", by="U2", now=NOW + dt.timedelta(days=3)))
+        later = until + dt.timedelta(days=1)
+        assert b.snooze("c1", release_id=R1, until=later, by="U2", now=until), "a snooze that ran out"
+        dones = [a.set_done("c1", release_id=R1, by="U1", now=NOW + dt.timedelta(days=3))]
+        dones.append(b.set_done("c1", release_id=R1, by="U2", now=NOW + dt.timedelta(days=3)))
         assert dones == [True, False]
-        assert not a.snooze("c1", until=NOW + dt.timedelta(days=9), by="U3", now=NOW + dt.timedelta(days=4))
-        assert a.state("c1").status == "done"
-        assert a.reopen("c1", by="U3", now=NOW + dt.timedelta(days=5))
+        nine = NOW + dt.timedelta(days=9)
+        assert not a.snooze("c1", release_id=R1, until=nine, by="U3", now=NOW + dt.timedelta(days=4))
+        assert a.state("c1", release_id=R1).status == "done"
+        assert a.reopen("c1", release_id=R1, by="U3", now=NOW + dt.timedelta(days=5))

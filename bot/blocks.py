@@ -121,6 +121,8 @@ def build_citation_block(citation: Citation) -> ContextBlock:
 def build_blocks(reply: Reply) -> list[Block]:
     """The reply's blocks, never more than Slack's 50: overflow is cut with a note."""
     head: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(plain(reply.title), MAX_HEADER)))]
+    if reply.label:
+        head.append(ContextBlock(elements=[MarkdownTextObject(text=_clip(reply.label, MAX_TEXT_OBJECT))]))
     body: list[Block] = []
     for index, section in enumerate(reply.sections):
         if index:
@@ -167,7 +169,7 @@ def build_fallback(reply: Reply) -> str:
 
     Kept in Slack's escaped form: it is what the message's `text` field carries.
     """
-    parts = [reply.title]
+    parts = [reply.title, *([reply.label] if reply.label else [])]
     for section in reply.sections:
         if section.text:
             parts.append(section.text)

@@ -216,6 +216,74 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "Filter by country, organisation or desk: `{command} followups france`, `{command} followups ai`",
     },
     # digests
+    # admin notices (DMs) about posts that fail for good
+    "notice.title": {"ja": "g7bot: 投稿できないチャンネルがあります", "en": "g7bot: posts that cannot be made"},
+    "notice.failed": {
+        "ja": "<#{channel}> への投稿が Slack に拒否されました(エラー `{error}`)。再試行はしません。",
+        "en": "Slack refused the posts to <#{channel}> (error `{error}`). They are not retried.",
+    },
+    "notice.every_channel": {
+        "ja": "どのチャンネルへの投稿も Slack に拒否されます(エラー `{error}`)。再試行はしません。",
+        "en": "Slack refuses posts to every channel (error `{error}`). They are not retried.",
+    },
+    "notice.external": {
+        "ja": "<#{channel}> は外部の組織と共有されている(Slack コネクト)ため、"
+        "内部向けのフォローアップを投稿しませんでした。",
+        "en": "<#{channel}> is shared with another organisation (Slack Connect), so the internal follow-ups "
+        "were not posted there.",
+    },
+    "notice.which": {"ja": "対象の投稿", "en": "Which posts"},
+    "notice.more": {"ja": "ほか{count}件", "en": "and {count} more"},
+    "notice.how": {"ja": "対処方法", "en": "How to fix it"},
+    "notice.fix.not_in_channel": {
+        "ja": "ボットがチャンネルのメンバーではありません。"
+        "<#{channel}> で `/invite @g7bot` を実行して招待してください。",
+        "en": "The bot is not in the channel: invite it by typing `/invite @g7bot` in <#{channel}>.",
+    },
+    "notice.fix.channel_not_found": {
+        "ja": "チャンネルが見つかりません。data/schedule.yml のチャンネルIDを確認してください"
+        "(非公開チャンネルにはボットの招待が必要です)。直したら `/g7 admin reload` を実行してください。",
+        "en": "The channel was not found: check its id in data/schedule.yml (a private channel needs the bot "
+        "invited), then run `/g7 admin reload`.",
+    },
+    "notice.fix.is_archived": {
+        "ja": "チャンネルはアーカイブされています。アーカイブを解除するか、data/schedule.yml のチャンネルIDを"
+        "別のチャンネルに変えて `/g7 admin reload` を実行してください。",
+        "en": "The channel is archived: unarchive it, or change the channel id in data/schedule.yml and run "
+        "`/g7 admin reload`.",
+    },
+    "notice.fix.external_channel": {
+        "ja": "このチャンネルに投稿してよい場合は、data/schedule.yml でこのチャンネルのダイジェストまたはリマインダーに"
+        "`allow_external: true` を書き、`/g7 admin reload` を実行してください。"
+        "そうでなければ社内のチャンネルに変えてください。",
+        "en": "If these posts may go to this channel, set `allow_external: true` on its digest or reminders in "
+        "data/schedule.yml and run `/g7 admin reload`; otherwise choose an internal channel.",
+    },
+    "notice.fix.reinstall": {
+        "ja": "アプリの権限が足りません。manifest.yml のスコープでアプリをワークスペースに再インストールしてください。",
+        "en": "The app lacks a permission: reinstall it to the workspace with the scopes in manifest.yml.",
+    },
+    "notice.fix.restricted": {
+        "ja": "ワークスペースまたはチャンネルの設定がボットの投稿を禁止しています。Slack の管理者に相談するか、"
+        "投稿先を変えてください。",
+        "en": "A workspace or channel setting forbids the bot's posts: ask a Slack admin, or choose another channel.",
+    },
+    "notice.fix.too_long": {
+        "ja": "メッセージが Slack の上限を超えています。表示するデータを減らしてください。",
+        "en": "The message exceeds Slack's limit: shorten the data it shows.",
+    },
+    "notice.fix.bug": {
+        "ja": "Slack がメッセージそのものを拒否しました。g7bot の不具合です。ログのエラー行を添えて報告してください。",
+        "en": "Slack refused the message itself: a bug in g7bot. Report it with the error line from the log.",
+    },
+    "notice.fix.other": {
+        "ja": "ログのエラー `{error}` と `/g7 admin schedule` を確認してください。",
+        "en": "Look for the error `{error}` in the log and in `/g7 admin schedule`.",
+    },
+    "notice.once": {
+        "ja": "このお知らせはチャンネルとエラーごとに一度だけ送ります。一覧は `/g7 admin schedule` で見られます。",
+        "en": "This notice is sent once per channel and error; `/g7 admin schedule` lists these posts.",
+    },
     "digest.title": {"ja": "G7フォローアップ ダイジェスト({date})", "en": "G7 follow-ups: digest for {date}"},
     "digest.overdue": {"ja": "期限超過", "en": "Overdue"},
     "digest.upcoming": {"ja": "{days}日以内に期限", "en": "Due within {days} days"},

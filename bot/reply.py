@@ -41,5 +41,7 @@ class Reply(_Model):
     footer: list[str] = Field(default_factory=list)
     buttons: list[Button] = Field(default_factory=list)
     block_id: str | None = None
+    # A classification label set by an admin (「取扱注意」), escaped: the first line under the title.
+    label: str | None = None
     # Shown last, after the footer: a reply stating facts of a release ends with where they come from.
     citation: Citation | None = None

@@ -95,6 +95,14 @@ class SlackStandIn:
     on_call: Callable[[Call], None] | None = None
     # conversations.history leaves message metadata out (as if Slack had dropped it).
     strip_metadata: bool = False
+    # Channels that are not plain internal ones: what conversations.info adds to its answer, e.g.
+    # {"C1": {"is_ext_shared": True, "is_shared": True}} for a Slack Connect channel.
+    channel_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Channels Slack refuses posts to, with its error, answered as Slack does (HTTP 200, ok false):
+    # "not_in_channel", "channel_not_found" (conversations.info says so too), "is_archived" (info: is_archived).
+    channel_errors: dict[str, str] = field(default_factory=dict)
+    # Tokens Slack no longer accepts, with the error every method answers them ("token_revoked", "invalid_auth").
+    token_errors: dict[str, str] = field(default_factory=dict)
     # The bot token's scopes; None: every scope (files.getUploadURLExternal checks files:write).
     scopes: frozenset[str] | None = None
 
@@ -271,6 +279,9 @@ class SlackStandIn:
         return web.json_response(result)
 
     def _handle(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any] | web.Response:
+        refused = self.token_errors.get(token or "")
+        if refused is not None:
+            return {"ok": False, "error": refused}
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
@@ -330,6 +341,9 @@ class SlackStandIn:
         channel = str(args.get("channel", ""))
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
+        refused = self.channel_errors.get(channel)
+        if refused is not None:
+            return {"ok": False, "error": refused}
         wait = self._rate_limited(channel)
         if wait:
             with self._lock:
@@ -370,16 +384,45 @@ class SlackStandIn:
             found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
         return {"ok": True, "messages": sorted(found, key=lambda m: m["ts"], reverse=True), "has_more": False}
 
-    def _m_chat_postEphemeral(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
-        return {"ok": True, "message_ts": f"{int(time.time())}.000000"}
+    def _m_conversations_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        refused = self.channel_errors.get(channel)
+        if not channel or refused == "channel_not_found":
+            return {"ok": False, "error": "channel_not_found"}
+        info: dict[str, Any] = {
+            "id": channel,
+            "name": channel.lower(),
+            "is_channel": channel.startswith("C"),
+            "is_private": channel.startswith("G"),
+            "is_im": channel.startswith("D"),
+            "is_archived": refused == "is_archived",
+            "is_member": refused != "not_in_channel",
+            "is_shared": False,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+            "is_pending_ext_shared": False,
+            "pending_connected_team_ids": [],
+            "context_team_id": "T0LOCAL",
+            "shared_team_ids": ["T0LOCAL"],
+        }
+        info.update(self.channel_info.get(channel, {}))
+        return {"ok": True, "channel": info}
 
     def _m_conversations_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
-        users = str(args.get("users") or "")
-        if not users:
-            return {"ok": False, "error": "users_list_not_supplied"}
-        if "," in users:
-            return {"ok": True, "channel": {"id": "G" + users.replace(",", "")[1:11].upper()}}
-        return {"ok": True, "channel": {"id": "D" + users[1:].upper()}}
+        users = [u for u in str(args.get("users", "")).split(",") if u]
+        if len(users) != 1 or not users[0].startswith(("U", "W")):
+            return {"ok": False, "error": "user_not_found"}
+        # One DM channel per user, the same every time (Slack returns the existing one).
+        return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
+
+    def dms(self, user: str) -> list[dict[str, Any]]:
+        """The messages posted in the bot's DM with `user`, oldest first."""
+        channel = "D" + user[1:]
+        with self._lock:
+            return sorted((m for (c, _), m in self.messages.items() if c == channel), key=lambda m: m["ts"])
+
+    def _m_chat_postEphemeral(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"ok": True, "message_ts": f"{int(time.time())}.000000"}
 
     # ---- files: the external upload flow (files.upload is retired) ----------------------------
     def _m_files_upload(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:

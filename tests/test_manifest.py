@@ -77,7 +77,9 @@ def test_load_manifest_reads_what_the_app_uses() -> None:
         "channels:history",
         "groups:history",
         "files:write",  # the follow-ups export
-        "im:write",  # its DM (conversations.open)
+        "im:write",  # its DM (conversations.open), and the admins' notices
+        "channels:read",  # conversations.info: the Slack Connect guard
+        "groups:read",
     }
     assert len(manifest.scopes) == len(set(manifest.scopes))
     assert manifest.events == ()

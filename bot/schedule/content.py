@@ -135,10 +135,16 @@ def _reminder_citation(c: Commitment, release: Release, lang: Lang) -> Citation:
 
 
 def build_digest_reply(
-    items: DigestItems, *, lang: Lang, now: dt.datetime, tz: ZoneInfo, release: Release | ReleaseOf
+    items: DigestItems,
+    *,
+    lang: Lang,
+    now: dt.datetime,
+    tz: ZoneInfo,
+    release: Release | ReleaseOf,
+    label: str | None = None,
 ) -> Reply:
     """A channel digest: overdue, due within the lookahead, and recently done. `release`: the one release, or
-    each commitment's (a digest spanning the library)."""
+    each commitment's (a digest spanning the library). `label`: the admin's classification line, shown first."""
     today = _local(now, tz).date()
     of = release_of(release)
     # A digest is read by people who were not in the meeting: each open item carries the release's
@@ -148,6 +154,7 @@ def build_digest_reply(
     done = [_done_line(d.commitment, d.done_on, lang, of(d.commitment)) for d in items.recently_done]
     return Reply(
         title=msg("digest.title", lang, date=format_date(today, lang)),
+        label=escape(label) if label else None,
         sections=[
             _listing(msg("digest.overdue", lang), overdue, msg("digest.nothing_overdue", lang)),
             _listing(

@@ -102,13 +102,17 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 from bot.errors import DeliveryError, LeaseLost
+from bot.schedule.connect import EXTERNAL_CHANNEL, SharedChannelGuard
+from bot.schedule.notices import NOTICE_KIND, TOKEN_ERRORS, AdminNotices
 from bot.schedule.occurrence import Occurrence
 from bot.schedule.poster import HISTORY_TRUNCATED, HISTORY_UNMARKED, OutcomeUnknown
 from bot.schedule.store import Delivery, Store
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["posted", "late", "recovered", "failed", "lost-lease", "unknown", "unchecked", "held"]
+Outcome = Literal[
+    "posted", "late", "recovered", "failed", "lost-lease", "unknown", "unchecked", "held", "external", "paused"
+]
 SKIP_REASON = "past the grace period"
 COALESCED_REASON = "coalesced"
 # find_posted looks this far before the scheduled time, for clocks that disagree a little.
@@ -193,7 +197,8 @@ class TickReport:
     """What one tick did. `posted` counts every message posted, `late` those of them that were late;
     `recovered` were found already posted (after a crash or a lost answer) and only recorded;
     `unknown` were sent without knowing whether they landed (looked for later); `held` could not be
-    resolved and wait for a person; `failed` includes Slack's permanent refusals."""
+    resolved and wait for a person; `failed` includes Slack's permanent refusals; `skipped` includes posts
+    refused for an externally shared channel; `paused` were not attempted because Slack refuses the token."""
 
     posted: int = 0
     late: int = 0
@@ -202,6 +207,11 @@ class TickReport:
     recovered: int = 0
     unknown: int = 0
     held: int = 0
+    paused: int = 0
+
+
+class _Paused(Exception):
+    """Raised by the fence instead of sending: Slack refuses the bot token, nothing is attempted."""
 
 
 class Deliverer:
@@ -225,6 +235,10 @@ class Deliverer:
         retry_batch: int = 100,
         claim_batch: int = 20,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        notices: AdminNotices | None = None,
+        guard: SharedChannelGuard | None = None,
+        allow_external: Callable[[str], bool] = lambda channel: False,
+        token_probe: dt.timedelta = dt.timedelta(minutes=5),
     ):
         self.store = store
         self.poster = poster
@@ -247,6 +261,19 @@ class Deliverer:
         # rows) never sees a row we claimed but have not registered yet.
         self._inflight: set[int] = set()
         self._claiming = asyncio.Lock()
+        # Admin DMs about permanent failures (None: only the log and `admin schedule` tell), the Slack
+        # Connect guard (None: no check) and the channels the schedule allows to be shared externally.
+        self.notices = notices
+        self.guard = guard
+        self.allow_external = allow_external
+        self.notices_sent = 0
+        # Notice identities this process claimed: a second failure in the same channel does not claim
+        # (and so fence off) the notice the first is still sending.
+        self._noticed: set[tuple[str, str, str, dt.datetime]] = set()
+        # Slack refused the token (invalid_auth, token_revoked, ...): nothing is attempted until
+        # `token_probe` later auth.test says it works again. (error, when to look again)
+        self.token_probe = token_probe
+        self._refused_token: tuple[str, dt.datetime] | None = None
         timeout = getattr(getattr(poster, "client", None), "timeout", None)
         if isinstance(timeout, int | float) and min(settle.total_seconds(), lease.total_seconds()) <= timeout:
             # Not fatal (the fence still decides who sends), but a lost answer could then be looked for
@@ -259,7 +286,13 @@ class Deliverer:
             )
 
     async def tick(self, now: dt.datetime, *, lookback: dt.timedelta | None = None) -> TickReport:
-        """Post what fell due in (now - lookback, now] and is not in the log yet, and retry what failed."""
+        """Post what fell due in (now - lookback, now] and is not in the log yet, and retry what failed.
+
+        While Slack refuses the bot token nothing is claimed: what falls due meanwhile is planned (late
+        or skipped) once it works again.
+        """
+        if not await self._token_works(now):
+            return TickReport()
         start = now - (self.lookback if lookback is None else lookback)
         known = await asyncio.to_thread(self.store.known, start)
         due: dict[tuple[str, str, str, dt.datetime], Occurrence] = {}
@@ -288,18 +321,22 @@ class Deliverer:
 
         try:
             for first in range(0, len(wanted), self.claim_batch):
+                if self._refused_token is not None:
+                    break
                 batch = wanted[first : first + self.claim_batch]
                 async with self._claiming:
                     launch(await asyncio.to_thread(self._claim_all, batch, now))
             async with self._claiming:
-                retries = await asyncio.to_thread(
-                    self.store.claim_retries,
-                    now=now,
-                    owner=self.owner,
-                    lease=self.lease,
-                    limit=self.retry_batch,
-                    exclude=frozenset(self._inflight),
-                )
+                retries: list[Delivery] = []
+                if self._refused_token is None:
+                    retries = await asyncio.to_thread(
+                        self.store.claim_retries,
+                        now=now,
+                        owner=self.owner,
+                        lease=self.lease,
+                        limit=self.retry_batch,
+                        exclude=frozenset(self._inflight),
+                    )
                 launch(sorted(retries, key=lambda d: (d.scheduled_at, d.kind, d.key, d.id)))
         except Exception:
             # What was claimed is being posted: let it finish and be recorded, then report the error.
@@ -393,16 +430,33 @@ class Deliverer:
         # The post may be in Slack (an earlier send not yet looked for, or a fence passed in this claim):
         # while it is, an unexplained failure is an unknown outcome, never a retry that forgets the send.
         maybe_posted = delivery.outcome_unknown
+        if self._refused_token is not None:
+            return await self._pause(delivery, now, maybe_posted=maybe_posted)
         try:
+            channel = delivery.channel
+            if delivery.kind == NOTICE_KIND:
+                # A notice goes to the admin's DM channel: where it is sent and looked for.
+                try:
+                    channel = await self._dm(delivery.channel)
+                except DeliveryError as exc:
+                    if not maybe_posted:
+                        raise
+                    # An earlier DM may be there and cannot be looked for: released, like a failed look.
+                    return await self._look_failed(delivery, now, exc)
             if maybe_posted:
-                resolved = await self._resolve(delivery, now)
+                resolved = await self._resolve(delivery, now, channel=channel)
                 if resolved is not None:
                     return resolved
                 maybe_posted = False
-            message = self.render(delivery.to_occurrence(), now)
+            if delivery.kind != NOTICE_KIND and await self._external(delivery.channel, now):
+                return await self._refuse_external(delivery, now)
+            message = await self._render(delivery, now)
 
             async def fence() -> bool:
                 nonlocal maybe_posted
+                if self._refused_token is not None:
+                    # Another post of this tick found the token refused: this one is not attempted.
+                    raise _Paused(self._refused_token[0])
                 ours = await asyncio.to_thread(
                     self.store.begin_send,
                     delivery.id,
@@ -415,7 +469,10 @@ class Deliverer:
                 maybe_posted = maybe_posted or ours
                 return ours
 
-            ts = await self.poster.post(delivery.channel, message, metadata=_metadata(delivery), before_send=fence)
+            ts = await self.poster.post(channel, message, metadata=_metadata(delivery), before_send=fence)
+        except _Paused:
+            # Raised before the fence: every earlier send of this claim was answered "not posted".
+            return await self._pause(delivery, now, maybe_posted=False)
         except LeaseLost as exc:
             logger.warning("delivery %s %s: %s", delivery.id, delivery.key, exc)
             return "lost-lease"
@@ -431,7 +488,7 @@ class Deliverer:
         except DeliveryError as exc:
             error = getattr(exc, "error", None)
             if isinstance(error, str) and error in PERMANENT_ERRORS:
-                return await self._give_up(delivery, now, error, str(exc))
+                return await self._give_up(delivery, now, error, hint=getattr(exc, "hint", None))
             logger.warning("delivery %s %s to %s failed: %s", delivery.id, delivery.key, delivery.channel, exc)
             await self._fail(delivery, now, exc)
             return "failed"
@@ -450,28 +507,16 @@ class Deliverer:
             logger.exception("delivery %s posted as %s but not recorded", delivery.id, ts)
         return "late" if delivery.late else "posted"
 
-    async def _resolve(self, delivery: Delivery, now: dt.datetime) -> Outcome | None:
-        """An earlier send may have landed: look in the channel. None when it surely did not (send again)."""
-        since = delivery.scheduled_at - _FIND_MARGIN
+    async def _resolve(self, delivery: Delivery, now: dt.datetime, *, channel: str) -> Outcome | None:
+        """An earlier send may have landed: look in `channel`. None when it surely did not (send again)."""
+        # A notice's identity time is when its channel last worked, maybe long ago: its row is younger.
+        start = delivery.scheduled_at
+        if delivery.kind == NOTICE_KIND:
+            start = max(start, delivery.created_at)
         try:
-            found = await self.poster.find_posted(delivery.channel, delivery.id, since=since)
+            found = await self.poster.find_posted(channel, delivery.id, since=start - _FIND_MARGIN)
         except DeliveryError as exc:
-            error = getattr(exc, "error", None)
-            if error in _CANNOT_LOOK or delivery.checks + 1 >= self.max_checks:
-                return await self._hold(delivery, now, f"{exc} (after {delivery.checks + 1} look(s))")
-            # From the clock, not the tick's start: a long fan-out would otherwise cut Retry-After short.
-            retry_at = self.clock() + self.backoff(delivery.checks, retry_after=getattr(exc, "retry_after", None))
-            logger.warning(
-                "delivery %s: could not look in %s for an earlier post (%s); looking again at %s",
-                delivery.id,
-                delivery.channel,
-                exc,
-                retry_at.isoformat(),
-            )
-            await self._record(
-                self.store.mark_check_failed, delivery, error=f"history check: {exc}", now=now, retry_at=retry_at
-            )
-            return "unchecked"
+            return await self._look_failed(delivery, now, exc)
         if found is None:
             logger.info(
                 "delivery %s %s: not in %s's history; sending it again", delivery.id, delivery.key, delivery.channel
@@ -480,6 +525,123 @@ class Deliverer:
         await asyncio.to_thread(self.store.mark_sent, delivery.id, ts=found, now=now, owner=self.owner)
         logger.info("delivery %s %s: already posted as %s, recorded", delivery.id, delivery.key, found)
         return "recovered"
+
+    async def _look_failed(self, delivery: Delivery, now: dt.datetime, exc: DeliveryError) -> Outcome:
+        """The history of an unknown outcome could not be read: held, or looked at again later."""
+        error = getattr(exc, "error", None)
+        if error in TOKEN_ERRORS:
+            self._refuse_token(str(error))
+            return await self._pause(delivery, now, maybe_posted=True)
+        if error in _CANNOT_LOOK or delivery.checks + 1 >= self.max_checks:
+            return await self._hold(delivery, now, f"{exc} (after {delivery.checks + 1} look(s))")
+        # From the clock, not the tick's start: a long fan-out would otherwise cut Retry-After short.
+        retry_at = self.clock() + self.backoff(delivery.checks, retry_after=getattr(exc, "retry_after", None))
+        logger.warning(
+            "delivery %s: could not look in %s for an earlier post (%s); looking again at %s",
+            delivery.id,
+            delivery.channel,
+            exc,
+            retry_at.isoformat(),
+        )
+        await self._record(
+            self.store.mark_check_failed, delivery, error=f"history check: {exc}", now=now, retry_at=retry_at
+        )
+        return "unchecked"
+
+    async def _dm(self, user: str) -> str:
+        """The id of the bot's DM channel with `user` (conversations.open); DeliveryError when it cannot be opened."""
+        open_dm = getattr(self.poster, "open_dm", None)
+        if open_dm is None:
+            return user  # a poster without DMs (the console's) takes the user id itself
+        return str(await open_dm(user))
+
+    async def _external(self, channel: str, now: dt.datetime) -> bool:
+        """The Slack Connect guard: `channel` is shared with another organisation and the schedule does not allow it."""
+        if self.guard is None or self.allow_external(channel):
+            return False
+        return await self.guard.external(channel, now=now)
+
+    async def _render(self, delivery: Delivery, now: dt.datetime) -> Mapping[str, Any]:
+        if delivery.kind == NOTICE_KIND:
+            if self.notices is None:
+                raise LookupError(f"notice {delivery.key} with no admins to tell")
+            return await asyncio.to_thread(self.notices.render, delivery, now)
+        return self.render(delivery.to_occurrence(), now)
+
+    async def _refuse_external(self, delivery: Delivery, now: dt.datetime) -> Outcome:
+        logger.warning(
+            "delivery %s %s to %s not posted: the channel is shared with another organisation (Slack Connect) and "
+            "data/schedule.yml does not allow it (allow_external: true)",
+            delivery.id,
+            delivery.key,
+            delivery.channel,
+        )
+        await self._record(self.store.finish, delivery, status="skipped", reason=EXTERNAL_CHANNEL, now=now)
+        await self._notify(delivery.channel, EXTERNAL_CHANNEL, now)
+        return "external"
+
+    async def _notify(self, channel: str, error: str, now: dt.datetime) -> None:
+        """Tell the admins, once per channel and error across restarts and instances (deliveries of kind notice)."""
+        if self.notices is None:
+            return
+        try:
+            occurrences = await asyncio.to_thread(self.notices.occurrences, channel, error)
+            claimed: list[Delivery] = []
+            async with self._claiming:
+                for occ in occurrences:
+                    if occ.identity in self._noticed:
+                        continue
+                    self._noticed.add(occ.identity)
+                    notice = await asyncio.to_thread(
+                        self.store.claim, occ, now=now, owner=self.owner, lease=self.lease, late=False
+                    )
+                    if notice is not None:
+                        self._inflight.add(notice.id)
+                        claimed.append(notice)
+        except Exception:
+            # The failure itself is recorded and logged: a notice that cannot be claimed is only logged.
+            logger.exception("could not record the admin notice for %s in %s", error, channel)
+            return
+        outcomes = await asyncio.gather(*(self._deliver(notice, now) for notice in claimed))
+        self.notices_sent += sum(o in {"posted", "late", "recovered"} for o in outcomes)
+
+    def _refuse_token(self, error: str, *, logged: bool = False) -> None:
+        """Slack refused the bot token: stop attempting posts until it works again (logged once, unless `logged`)."""
+        if self._refused_token is None and not logged:
+            logger.error("Slack refuses the bot token (%s)%s; to fix: %s", error, self._pause_note(), _REINSTALL)
+        self._refused_token = (error, self.clock() + self.token_probe)
+
+    def _pause_note(self) -> str:
+        return (
+            f": no post is attempted until it works again (auth.test every {self.token_probe}); "
+            "/readyz reports the token and `/g7 admin schedule` lists the failed posts"
+        )
+
+    async def _token_works(self, now: dt.datetime) -> bool:
+        """False while the token is refused; every `token_probe` auth.test is asked whether it works again."""
+        if self._refused_token is None:
+            return True
+        error, look_at = self._refused_token
+        if now < look_at:
+            return False
+        probe = getattr(self.poster, "token_ok", None)
+        if probe is not None and not await probe():
+            self._refused_token = (error, now + self.token_probe)
+            logger.warning("the bot token is still refused (%s): nothing posted", error)
+            return False
+        logger.info("the bot token works again (it was refused: %s): posting resumes", error)
+        self._refused_token = None
+        return True
+
+    async def _pause(self, delivery: Delivery, now: dt.datetime, *, maybe_posted: bool) -> Outcome:
+        """Release a row untried while the token is refused: taken again once it works (a send is kept to look for)."""
+        error, look_at = self._refused_token or ("token refused", self.clock() + self.token_probe)
+        reason = f"not attempted: Slack refuses the bot token ({error})"
+        if maybe_posted:
+            await self._record(self.store.mark_unknown, delivery, error=reason, now=now, check_at=look_at)
+        else:
+            await self._record(self.store.mark_failed, delivery, error=reason, now=now, retry_at=look_at)
+        return "paused"
 
     async def _unknown(self, delivery: Delivery, now: dt.datetime, error: str) -> Outcome:
         """Release a row whose post may be in Slack, keeping send_started_at: looked for, settle from now."""
@@ -498,17 +660,26 @@ class Deliverer:
         await self._record(self.store.finish, delivery, status="held", reason=reason, now=now)
         return "held"
 
-    async def _give_up(self, delivery: Delivery, now: dt.datetime, error: str, detail: str) -> Outcome:
-        hint = PERMANENT_ERRORS[error]
+    async def _give_up(self, delivery: Delivery, now: dt.datetime, error: str, *, hint: str | None = None) -> Outcome:
+        hint = hint or PERMANENT_ERRORS[error]
+        # The first post to meet a refused token says, in its one line, that posting stops.
+        pausing = error in TOKEN_ERRORS and self._refused_token is None
         logger.error(
-            "delivery %s %s to %s failed for good (%s), not retried; to fix: %s",
+            "delivery %s %s to %s failed for good (%s), not retried; to fix: %s%s",
             delivery.id,
             delivery.key,
             delivery.channel,
             error,
             hint,
+            self._pause_note() if pausing else "",
         )
+        if error in TOKEN_ERRORS:
+            # Before any await, so the posts waiting for a slot see it at their fence. No DM can be sent
+            # with this token: admins learn it from /readyz and `admin schedule`.
+            self._refuse_token(error, logged=True)
         await self._record(self.store.finish, delivery, status="failed", reason=f"{error}: {hint}", now=now)
+        if error not in TOKEN_ERRORS and delivery.kind != NOTICE_KIND:
+            await self._notify(delivery.channel, error, now)
         return "failed"
 
     async def _fail(self, delivery: Delivery, now: dt.datetime, exc: BaseException) -> None:
@@ -536,11 +707,12 @@ def _report(outcomes: Sequence[Outcome], *, skipped: int) -> TickReport:
     return TickReport(
         posted=sum(o in {"posted", "late"} for o in outcomes),
         late=outcomes.count("late"),
-        skipped=skipped,
+        skipped=skipped + outcomes.count("external"),
         failed=outcomes.count("failed"),
         recovered=outcomes.count("recovered"),
         unknown=outcomes.count("unknown"),
         held=outcomes.count("held"),
+        paused=outcomes.count("paused"),
     )
 
 

@@ -55,7 +55,22 @@ def _time_zone(value: str) -> str:
     return value
 
 
+# A digest's classification label (「取扱注意」, "Internal use only"): one short line, shown first.
+CLASSIFICATION_MAX = 60
+
+
+def _classification(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > CLASSIFICATION_MAX or any(not ch.isprintable() for ch in value):
+        raise ValueError(
+            f"expected one line of 1 to {CLASSIFICATION_MAX} characters such as 取扱注意 or "
+            f'"Internal use only", got {value!r} ({len(value)} characters)'
+        )
+    return value
+
+
 Slug = Annotated[str, AfterValidator(_slug)]
+ClassificationLabel = Annotated[str, AfterValidator(_classification)]
 ChannelId = Annotated[str, AfterValidator(_channel)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 
@@ -249,6 +264,10 @@ class Digest(_Model):
     lang: Lang = "ja"
     lookahead_days: int = Field(14, ge=0, le=366)
     recent_days: int = Field(7, ge=0, le=366)
+    # The first line of the digest (overrides the schedule's `label`).
+    label: ClassificationLabel | None = None
+    # Post even if the channel is shared with another organisation (Slack Connect); refused otherwise.
+    allow_external: bool = False
 
     @field_validator("cron")
     @classmethod
@@ -262,6 +281,8 @@ class ReminderSettings(_Model):
     channel: ChannelId
     timezone: TimeZoneName | None = None
     lang: Lang = "ja"
+    # Post reminders even if the channel is shared with another organisation (Slack Connect).
+    allow_external: bool = False
 
 
 class ScheduleFile(_Model):
@@ -273,6 +294,8 @@ class ScheduleFile(_Model):
     grace_minutes: float | None = Field(
         None, ge=0, le=GRACE_MAX_MINUTES, description="overrides G7BOT_GRACE_MINUTES when set"
     )
+    # The classification label every digest opens with, unless it sets its own.
+    label: ClassificationLabel | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -291,6 +314,17 @@ class ScheduleFile(_Model):
     def _unique_ids(cls, value: list[Digest]) -> list[Digest]:
         _require_unique([d.id for d in value], "digest ids")
         return value
+
+    def digest_label(self, digest: Digest | None) -> str | None:
+        """The classification label a digest opens with: its own, else the schedule's `label`."""
+        own = digest.label if digest is not None else None
+        return own or self.label
+
+    def allows_external(self, channel: str) -> bool:
+        """The schedule lets follow-ups go to `channel` even if it is shared with another organisation."""
+        if self.reminders is not None and self.reminders.channel == channel and self.reminders.allow_external:
+            return True
+        return any(d.channel == channel and d.allow_external for d in self.digests)
 
     def digest_timezone(self, digest: Digest) -> ZoneInfo:
         return zone(digest.timezone or self.timezone)

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from bot.release.models import Lang
 
-Kind = Literal["digest", "reminder"]
+# notice: a DM telling an admin that posts to a channel fail for good (bot/schedule/notices.py).
+Kind = Literal["digest", "reminder", "notice"]
 
 
 class Occurrence(BaseModel):

@@ -172,6 +172,36 @@ class Poster:
             except (SlackClientError, ClientError, TimeoutError) as exc:
                 raise _delivery_error("chat.update", channel, exc) from exc
 
+    async def open_dm(self, user: str) -> str:
+        """The id of the bot's direct-message channel with `user` (conversations.open; opening twice is harmless)."""
+        try:
+            response = await self.client.conversations_open(users=user)
+        except (SlackClientError, ClientError, TimeoutError) as exc:
+            raise _delivery_error("conversations.open", user, exc) from exc
+        channel = (response.get("channel") or {}).get("id")
+        if not channel:
+            raise SlackDeliveryError(f"conversations.open to {user}: no channel in the answer")
+        return str(channel)
+
+    async def channel_info(self, channel: str) -> Mapping[str, Any]:
+        """conversations.info's channel object (is_ext_shared, is_shared, ...)."""
+        try:
+            response = await self.client.conversations_info(channel=channel)
+        except (SlackClientError, ClientError, TimeoutError) as exc:
+            raise _delivery_error("conversations.info", channel, exc) from exc
+        info = response.get("channel")
+        if not isinstance(info, Mapping):
+            raise SlackDeliveryError(f"conversations.info of {channel}: no channel in the answer")
+        return info
+
+    async def token_ok(self) -> bool:
+        """auth.test answers ok: the bot token works (again). False when Slack refuses it or cannot be asked."""
+        try:
+            response = await self.client.auth_test()
+        except (SlackClientError, ClientError, TimeoutError):
+            return False
+        return bool(response.get("ok"))
+
     async def find_posted(self, channel: str, delivery_id: object, *, since: dt.datetime) -> str | None:
         """The ts of the message in `channel` (posted at or after `since`) that carries `delivery_id`.
 

@@ -19,6 +19,7 @@ from bot.release.loader import load_release
 from bot.release.models import Release
 from bot.schedule import changes, due
 from bot.schedule.changes import ReloadResult
+from bot.schedule.connect import guard_for
 from bot.schedule.content import (
     ACTION_DONE,
     SNOOZE,
@@ -29,6 +30,7 @@ from bot.schedule.content import (
 )
 from bot.schedule.deliverer import Deliverer, Posting, TickReport
 from bot.schedule.models import Commitment, CommitmentsFile, ScheduleFile, load_commitments, load_schedule
+from bot.schedule.notices import AdminNotices
 from bot.schedule.occurrence import CommitmentState, Occurrence, StateKey, states_by_commitment
 from bot.schedule.store import Delivery, Store
 from bot.settings import Settings
@@ -107,7 +109,15 @@ class FollowupService:
             lease=dt.timedelta(seconds=self.settings.lease_seconds),
             settle=dt.timedelta(seconds=self.settings.settle_seconds),
             clock=self.clock,
+            # Permanent failures are told to the admins by DM; Slack Connect channels are refused unless allowed.
+            notices=AdminNotices(self.store, self.settings.admin_users, lang=self.settings.default_lang),
+            guard=guard_for(self.poster),
+            allow_external=self._allows_external,
         )
+
+    def _allows_external(self, channel: str) -> bool:
+        # Asked at each post: the schedule in force, after any reload.
+        return self.loaded.schedule.allows_external(channel)
 
     # ---- what the followups command reads (FollowupSource) ---------------------------------
     def commitments(self) -> CommitmentsFile:
@@ -155,7 +165,9 @@ class FollowupService:
             items = due.digest_items(
                 self.loaded.commitments, states, now, tz=tz, lookahead_days=lookahead, recent_days=recent
             )
-            return build_message(build_digest_reply(items, lang=occ.lang, now=now, tz=tz, release=release))
+            label = self.loaded.schedule.digest_label(digest)
+            reply = build_digest_reply(items, lang=occ.lang, now=now, tz=tz, release=release, label=label)
+            return build_message(reply)
         commitment = self.loaded.commitments.get(occ.commitment_id or "")
         if commitment is None:
             raise LookupError(f"commitment {occ.commitment_id!r} is no longer in the data")

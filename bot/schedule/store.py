@@ -626,13 +626,14 @@ class Store:
         self,
         delivery_id: int,
         *,
-        status: Literal["failed", "held"],
+        status: Literal["failed", "held", "skipped"],
         reason: str,
         now: dt.datetime,
         owner: str,
         epoch: int | None = None,
     ) -> bool:
-        """End the row as `failed` (Slack refused it for good) or `held` (an outcome nobody can tell)."""
+        """End the row as `failed` (Slack refused it for good), `held` (an outcome nobody can tell) or
+        `skipped` (refused before any send, e.g. for an externally shared channel)."""
         stmt = (
             update(deliveries)
             .where(self._held_by(delivery_id, owner, epoch))
@@ -716,6 +717,17 @@ class Store:
             for status, count in conn.execute(stmt):
                 out[status] = count
         return out
+
+    def last_sent_at(self, channel: str | None = None) -> dt.datetime | None:
+        """When a digest or reminder was last recorded sent (to `channel`, or anywhere); None if never."""
+        stmt = select(func.max(deliveries.c.sent_at)).where(
+            deliveries.c.status == "sent", deliveries.c.kind != "notice"
+        )
+        if channel is not None:
+            stmt = stmt.where(deliveries.c.channel == channel)
+        with self._tx() as conn:
+            value: dt.datetime | None = conn.execute(stmt).scalar()
+        return value
 
     def find_by_message(self, channel: str, ts: str) -> Delivery | None:
         stmt = select(deliveries).where(deliveries.c.channel == channel, deliveries.c.message_ts == ts)

@@ -170,13 +170,13 @@ def digest_reply(now: dt.datetime) -> tuple[Any, str]:
     from bot.reply import Reply, Section
 
     try:
-        from bot.release.loader import load_release
+        from bot.release.loader import COMMITMENTS_FILE, load_release
         from bot.schedule import due
         from bot.schedule.content import build_digest_reply
         from bot.schedule.models import load_commitments
 
         release = load_release()
-        commitments = load_commitments(ROOT / "data" / "commitments.yml", release=release)
+        commitments = load_commitments(COMMITMENTS_FILE, release=release)
         tz = ZoneInfo("Asia/Tokyo")
         items = due.digest_items(commitments, {}, now, tz=tz, lookahead_days=14, recent_days=7)
         reply = build_digest_reply(items, lang="ja", now=now, tz=tz, release=release)

@@ -74,12 +74,12 @@ class FastPathASGI:
         _, override = parse(text)
         lang = override or await runtime.locales.lang_for(user_id, app.client) or runtime.settings.default_lang
         is_admin = runtime.is_admin(user_id, team_id=form.get("team_id"), enterprise_id=form.get("enterprise_id"))
-        key = (text, lang, is_admin, id(runtime.lookup), int(time.time() // 60))
+        key = (text, lang, is_admin, id(runtime.library.current.default.lookup), int(time.time() // 60))
         payload = self.cache.get(key)
         if payload is None:
             reply = answer(
                 text,
-                lookup=runtime.lookup,
+                lookup=runtime.library.current.default.lookup,
                 lang=lang,
                 now=runtime.clock(),
                 command=runtime.command,

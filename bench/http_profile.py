@@ -191,7 +191,7 @@ async def run(args: argparse.Namespace, slack: SlackStandIn, tmp: str) -> None:
         lang = override or await runtime.locales.lang_for(user, app.client) or settings.default_lang
         reply = answer(
             text,
-            lookup=runtime.lookup,
+            lookup=runtime.library.current.default.lookup,
             lang=lang,
             now=runtime.clock(),
             command=runtime.command,
@@ -202,10 +202,14 @@ async def run(args: argparse.Namespace, slack: SlackStandIn, tmp: str) -> None:
         json.dumps({"response_type": "ephemeral", **build_message(reply)})
 
     stages.add("    of which: listener body (parse, locale, answer, build_message, json)", listener_body, n)
-    reply = answer(text, lookup=runtime.lookup, lang="ja", now=runtime.clock(), command=runtime.command)
+    reply = answer(
+        text, lookup=runtime.library.current.default.lookup, lang="ja", now=runtime.clock(), command=runtime.command
+    )
 
     async def do_answer() -> None:
-        answer(text, lookup=runtime.lookup, lang="ja", now=runtime.clock(), command=runtime.command)
+        answer(
+            text, lookup=runtime.library.current.default.lookup, lang="ja", now=runtime.clock(), command=runtime.command
+        )
 
     async def do_build() -> None:
         build_message(reply)
@@ -232,7 +236,9 @@ async def run(args: argparse.Namespace, slack: SlackStandIn, tmp: str) -> None:
         logger=logging.getLogger("slack_bolt"),
     )
     cached_message = build_message(
-        answer(text, lookup=runtime.lookup, lang="ja", now=runtime.clock(), command=runtime.command)
+        answer(
+            text, lookup=runtime.library.current.default.lookup, lang="ja", now=runtime.clock(), command=runtime.command
+        )
     )
 
     @cached.command(runtime.command)

@@ -1,9 +1,10 @@
-"""build_app(runtime) -> the one Bolt AsyncApp that HTTP, Socket Mode, `ask` and `console` all use."""
+"""build_app(runtime): the one Bolt AsyncApp that HTTP, Socket Mode, `ask` and `console` use, and what it registered."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -15,9 +16,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.listeners import middleware, register_listeners
+from bot.listeners import Registered, middleware, register_listeners
 from bot.runtime import Installation, Runtime
-from bot.transports.local import LOCAL_TEAM
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +44,20 @@ async def learn_installation(runtime: Runtime, client: AsyncWebClient) -> Instal
     """The installed workspace, from auth.test of the bot token (the start of `serve`)."""
     result = await client.auth_test()
     installed = Installation(team_id=result.get("team_id"), enterprise_id=result.get("enterprise_id"))
-    runtime.installed = installed
+    runtime.workspace.learn(installed)
     return installed
 
 
-def build_app(runtime: Runtime) -> AsyncApp:
+@dataclass(frozen=True)
+class BuiltApp:
+    """The app, and what its listeners listen for (the manifest check holds manifest.yml to it)."""
+
+    app: AsyncApp
+    registered: Registered
+
+
+def build_app(runtime: Runtime) -> BuiltApp:
+    """The app on `runtime`, which is complete already: its listeners are given everything they use."""
     s = runtime.settings
     client = build_web_client(runtime)
     app = AsyncApp(
@@ -61,12 +70,6 @@ def build_app(runtime: Runtime) -> AsyncApp:
         process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
-    if client.token is None:
-        # Locally (console, ask) the only workspace is the console's own.
-        runtime.installed = Installation(team_id=LOCAL_TEAM)
-    if s.signing_secret is None and s.app_token is None:
-        # Nothing can reach this app from Slack: only in-process requests (ask, the console) arrive.
-        runtime.console_team = LOCAL_TEAM
     middleware.quiet_bolt_logs()
     middleware.register(app, runtime)
 
@@ -78,5 +81,4 @@ def build_app(runtime: Runtime) -> AsyncApp:
         logger.error("unhandled error (ref %s) on a %s request", ref, middleware.kind_of(body), exc_info=error)
         return BoltResponse(status=500, body="")
 
-    runtime.registered = register_listeners(app, runtime)
-    return app
+    return BuiltApp(app=app, registered=register_listeners(app, runtime))

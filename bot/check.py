@@ -1,23 +1,19 @@
-"""`g7bot check`: validate manifest.yml, the settings and the data files; report every problem found."""
+"""`g7bot check`: validate manifest.yml, the settings, every release of the library and the schedule; report all."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
 from bot.errors import ConfigError
+from bot.library import Entry
+from bot.library.loader import scan_library
 from bot.manifest import load_manifest
-from bot.release.gazetteer import load_gazetteer
-from bot.release.loader import load_release
-from bot.schedule.models import (
-    CommitmentsFile,
-    ScheduleFile,
-    load_commitments,
-    load_schedule,
-    placeholder_channels,
-)
+from bot.release.gazetteer import load_gazetteer, shipped_gazetteer
+from bot.release.models import untranslated_fields
+from bot.schedule.models import CommitmentsFile, ScheduleFile, load_schedule, placeholder_channels
 from bot.settings import Settings
 
 EXIT_CONFIG = 78
@@ -25,25 +21,52 @@ EXIT_CONFIG = 78
 T = TypeVar("T")
 
 
-def placeholder_warnings(
-    settings: Settings, schedule: ScheduleFile | None, commitments: CommitmentsFile | None
-) -> list[str]:
+def placeholder_warnings(settings: Settings, schedule: ScheduleFile | None, entries: Iterable[Entry]) -> list[str]:
     """One line per channel id that is still an example shipped with g7bot (a warning, not a failure)."""
-    lines = []
-    for file, found in (
-        (settings.schedule_path, placeholder_channels(schedule, None)),
-        (settings.commitments_file, placeholder_channels(None, commitments)),
-    ):
-        lines += [
-            f"{file}: {field}: warning: {channel} is a placeholder shipped with g7bot; "
-            "replace it with your channel's id (channel name > About, at the bottom)"
-            for field, channel in found
-        ]
-    return lines
+    files: list[tuple[Path, list[tuple[str, str]]]] = [(settings.schedule_path, placeholder_channels(schedule, None))]
+    for entry in entries:
+        files.append((_commitments_file(settings, entry), placeholder_channels(None, _file_of(entry))))
+    return [
+        f"{file}: {field}: warning: {channel} is a placeholder shipped with g7bot; "
+        "replace it with your channel's id (channel name > About, at the bottom)"
+        for file, found in files
+        for field, channel in found
+    ]
 
 
-def run_check(settings: Settings) -> int:
-    """Check every file, print `ok` or the problems (file: field: reason); 78 if any failed."""
+def _file_of(entry: Entry) -> CommitmentsFile:
+    return CommitmentsFile.model_construct(commitments=list(entry.commitments))
+
+
+def _commitments_file(settings: Settings, entry: Entry) -> Path:
+    return (entry.folder or settings.data_dir) / "commitments.yml"
+
+
+def release_line(entry: Entry) -> str:
+    """id, date, title and counts of one release, as `check` lists it."""
+    r = entry.release
+    counts = (
+        f"{len(r.bilaterals)} bilateral(s), {len(r.desks)} desk(s), {len(r.documents)} document(s), "
+        f"{len(entry.commitments)} commitment(s)"
+    )
+    return f"{r.id}  {r.published.isoformat()}  {r.title('ja')}  ({counts})"
+
+
+def untranslated_lines(entry: Entry, settings: Settings, *, strict: bool) -> list[str]:
+    """One line per field its release lists as not yet translated: a warning, or with --strict an error."""
+    path = (entry.folder or settings.data_dir) / "release.yml"
+    kind = "error" if strict else "warning"
+    return [
+        f"{path}: {field}: {kind}: not yet translated (English replies show the Japanese, marked)"
+        for field in untranslated_fields(entry.release)
+    ]
+
+
+def run_check(settings: Settings, *, strict: bool = False) -> int:
+    """Check every file, print `ok` or the problems (file: field: reason); 78 if any failed.
+
+    A field a release lists under `untranslated` is a warning; `strict` makes it a failure.
+    """
     failures = 0
 
     def check(path: Path, load: Callable[[], T]) -> T | None:
@@ -58,20 +81,21 @@ def run_check(settings: Settings) -> int:
         return result
 
     check(settings.manifest, lambda: load_manifest(settings.manifest))
-    release = check(settings.release_file, lambda: load_release(settings.release_file))
-    check(settings.gazetteer_file, lambda: load_gazetteer(settings.gazetteer_file))
-    commitments: CommitmentsFile | None = None
-    if release is not None:
-        commitments = check(
-            settings.commitments_file, lambda: load_commitments(settings.commitments_file, release=release)
-        )
-    else:
+    gazetteer = check(settings.gazetteer_file, lambda: load_gazetteer(settings.gazetteer_file))
+    scan = scan_library(settings, gazetteer=gazetteer or shipped_gazetteer())
+    for error in scan.errors:
         failures += 1
-        print(
-            f"{settings.commitments_file}: (file): not checked, its references need a valid release file",
-            file=sys.stderr,
-        )
+        print(error.describe(), file=sys.stderr)
+    untranslated: list[str] = []
+    # Newest first, as the library and /g7 releases list them.
+    for entry in sorted(scan.entries, key=lambda e: (-e.release.published.toordinal(), e.id)):
+        print(f"ok  {(entry.folder or settings.data_dir) / 'release.yml'}  {release_line(entry)}")
+        untranslated += untranslated_lines(entry, settings, strict=strict)
+    print(f"{len(scan.entries)} release(s) loaded, {len(scan.errors)} with problems")
+    if untranslated:
+        failures += 1 if strict else 0
+        print("\n".join(untranslated), file=sys.stderr)
     schedule = check(settings.schedule_path, lambda: load_schedule(settings.schedule_path))
-    for line in placeholder_warnings(settings, schedule, commitments):
+    for line in placeholder_warnings(settings, schedule, scan.entries):
         print(line, file=sys.stderr)
     return EXIT_CONFIG if failures else 0

@@ -5,28 +5,35 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
+from weakref import WeakKeyDictionary
+
+from bot.library import Library
 
 
 class ReplyCache:
-    """Built messages by key; cleared whenever the data is swapped (Runtime.set_release)."""
+    """Built messages by library snapshot, then key: a reload's new snapshot starts empty, the old one's go with it.
+
+    Nothing is ever cleared by hand; a request that began on the old snapshot still finds (and fills) its own.
+    """
 
     def __init__(self, size: int = 1024):
         self.size = size
-        self._entries: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
+        self._by_snapshot: WeakKeyDictionary[Library, OrderedDict[Hashable, dict[str, Any]]] = WeakKeyDictionary()
 
-    def get(self, key: Hashable, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        found = self._entries.get(key)
+    def get(self, library: Library, key: Hashable, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        entries = self._by_snapshot.get(library)
+        if entries is None:
+            entries = self._by_snapshot.setdefault(library, OrderedDict())
+        found = entries.get(key)
         if found is not None:
-            self._entries.move_to_end(key)
+            entries.move_to_end(key)
             return found
         built = make()  # an exception is not cached: the guard turns it into an apology
-        self._entries[key] = built
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        entries[key] = built
+        if len(entries) > self.size:
+            entries.popitem(last=False)
         return built
 
-    def clear(self) -> None:
-        self._entries.clear()
-
     def __len__(self) -> int:
-        return len(self._entries)
+        """Messages held for the snapshots still alive."""
+        return sum(len(entries) for entries in list(self._by_snapshot.values()))

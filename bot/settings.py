@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -38,7 +39,11 @@ class Settings(BaseSettings):
     manifest: Path = Field(ROOT / "manifest.yml", validation_alias=_env("G7BOT_MANIFEST"))
     data_dir: Path = Field(DATA_DIR, validation_alias=_env("G7BOT_DATA_DIR"))
     schedule_file: Path | None = Field(None, validation_alias=_env("G7BOT_SCHEDULE"))
+    # The release commands read when none is selected (its id, the folder's name); by default the newest.
+    default_release: str | None = Field(None, min_length=1, validation_alias=_env("G7BOT_DEFAULT_RELEASE"))
     database_url: str | None = Field(None, validation_alias=_env("G7BOT_DATABASE_URL"))
+    # Where the search index of a large library is kept between runs (see bot.search.loaded); see search_cache_dir.
+    cache_dir: Path | None = Field(None, validation_alias=_env("G7BOT_CACHE_DIR"))
     # A database that is down at start is waited for this long (with backoff), then `serve` gives up.
     database_wait_seconds: float = Field(60.0, ge=0, le=86400, validation_alias=_env("G7BOT_DATABASE_WAIT_SECONDS"))
     admin_users: Annotated[frozenset[str], NoDecode] = Field(frozenset(), validation_alias=_env("G7BOT_ADMIN_USERS"))
@@ -111,8 +116,20 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def releases_dir(self) -> Path:
+        """The library: one folder per release (releases/<id>/release.yml, source.txt, commitments.yml)."""
+        return self.data_dir / "releases"
+
+    @property
+    def legacy_layout(self) -> bool:
+        """A data folder from before the library: release.yml (and commitments.yml) at its top."""
+        return (self.data_dir / "release.yml").exists() and not self.releases_dir.is_dir()
+
+    @property
     def release_file(self) -> Path:
-        return self.data_dir / "release.yml"
+        if self.legacy_layout:
+            return self.data_dir / "release.yml"
+        return self.releases_dir / "meti-2025-12-10-g7-idt" / "release.yml"
 
     @property
     def schedule_path(self) -> Path:
@@ -126,12 +143,22 @@ class Settings(BaseSettings):
 
     @property
     def commitments_file(self) -> Path:
-        return self.data_dir / "commitments.yml"
+        return self.release_file.parent / "commitments.yml"
 
     @property
     def database(self) -> str:
         """The SQLAlchemy URL; by default a SQLite file beside the working directory's var/."""
         return self.database_url or f"sqlite:///{Path.cwd() / 'var' / 'g7bot.sqlite3'}"
+
+    @property
+    def search_cache_dir(self) -> Path:
+        """G7BOT_CACHE_DIR; else the SQLite delivery log's folder; else the user's cache folder (XDG_CACHE_HOME)."""
+        if self.cache_dir is not None:
+            return self.cache_dir
+        url = self.database
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            return Path(url.removeprefix("sqlite:///").split("?", 1)[0]).parent
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "g7bot"
 
     @property
     def console_database(self) -> str:

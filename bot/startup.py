@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import logging
 import math
@@ -21,8 +22,11 @@ from sqlalchemy.exc import DBAPIError
 from bot.app import build_app
 from bot.blocks import render_message
 from bot.errors import BotError, ConfigError
+from bot.library.loader import load_library
+from bot.library.owner import LibraryOwner
+from bot.listeners import Registered
 from bot.manifest import AppManifest, load_manifest, socket_mode_mismatch_warning
-from bot.runtime import Runtime
+from bot.runtime import Runtime, utc_now
 from bot.schedule.service import FollowupService, Poster, load_files
 from bot.schedule.store import DbTimeouts, Store
 from bot.schedule.wiring import start_scheduler, stop_scheduler
@@ -33,12 +37,14 @@ from bot.transports import local as local_transport
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Started:
     settings: Settings
     manifest: AppManifest
     runtime: Runtime
     app: AsyncApp
+    # What the app listens for (the manifest check holds manifest.yml to it).
+    registered: Registered
 
     @property
     def service(self) -> FollowupService:
@@ -189,28 +195,33 @@ def run(main: Coroutine[Any, Any, None]) -> None:
         runner.run(main)
 
 
-def start(settings: Settings, *, local: bool = False, poster: Poster | None = None) -> Started:
+def start(
+    settings: Settings,
+    *,
+    local: bool = False,
+    poster: Poster | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
+) -> Started:
     """Load and validate everything; a bad file raises ConfigError before anything listens.
 
     `local`: the console and `ask`: no Slack calls whatever tokens the environment holds, and
     scheduled posts print to the terminal instead of going to Slack.
     """
     manifest = load_manifest(settings.manifest)
-    runtime = Runtime.create(settings, command=manifest.command)
-    # Answers need the release and commitments, not the schedule: locally a bad one is only a warning.
-    loaded = load_files(settings, runtime.lookup.release, on_bad_schedule=_warn_bad_schedule if local else None)
+    owner = LibraryOwner(load_library(settings))
+    library = owner.current
+    # Answers need the library, not the schedule: locally a bad one is only a warning.
+    loaded = load_files(settings, library, on_bad_schedule=_warn_bad_schedule if local else None)
     if not local:
         from bot.check import placeholder_warnings
 
-        for line in placeholder_warnings(settings, loaded.schedule, loaded.commitments):
+        for line in placeholder_warnings(settings, loaded.schedule, library):
             logger.warning("%s", line)
     if local:
         settings = settings.model_copy(update={"bot_token": None, "signing_secret": None})
-        runtime.settings = settings
-    app = build_app(runtime)
     if poster is None:
-        poster = local_transport.ConsolePoster() if local or app.client.token is None else build_poster(settings)
-    runtime.services = FollowupService(
+        poster = local_transport.ConsolePoster() if local or settings.bot_token is None else build_poster(settings)
+    services = FollowupService(
         settings=settings,
         store=open_store(
             settings.console_database if local else settings.database,
@@ -220,16 +231,18 @@ def start(settings: Settings, *, local: bool = False, poster: Poster | None = No
                 Store,
                 timeouts=db_timeouts(settings),
                 # An older database's states and reminders are filed under their commitments' releases.
-                release_of={c.id: c.release_id or runtime.lookup.release.id for c in loaded.commitments.commitments},
+                release_of={c.id: c.release_id or library.default.id for c in loaded.commitments.commitments},
             ),
         ),
         poster=poster,
-        release=lambda: runtime.lookup.release,
+        library=owner,
         loaded=loaded,
-        set_release=runtime.set_release,
-        clock=runtime.clock,
+        clock=clock,
     )
-    return Started(settings=settings, manifest=manifest, runtime=runtime, app=app)
+    # Complete before any listener is registered: build_app hands the listeners this, nothing fills it in later.
+    runtime = Runtime.create(settings, command=manifest.command, library=owner, services=services, clock=clock)
+    built = build_app(runtime)
+    return Started(settings=settings, manifest=manifest, runtime=runtime, app=built.app, registered=built.registered)
 
 
 def _warn_bad_schedule(error: ConfigError) -> None:

@@ -20,7 +20,7 @@ from bot.schedule.slack_client import build_post_client
 from bot.settings import ROOT, load_settings
 from bot.startup import Started, start
 from bot.transports.http import build_bolt_request
-from tests.helpers import slash_payload
+from tests.helpers import SettableClock, slash_payload
 
 SECRET = "hardening-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-hardening-0000-secret"
@@ -63,9 +63,8 @@ def start_http_mode(tmp_path: Path, api_url: str, *, database: str | None = None
         "api_url": api_url,
         **settings,
     }
-    started = start(load_settings(**values), poster=Poster(build_post_client(BOT_TOKEN, api_url)))
-    started.runtime.clock = lambda: NOW
-    return started
+    clock = SettableClock(lambda: NOW)
+    return start(load_settings(**values), poster=Poster(build_post_client(BOT_TOKEN, api_url)), clock=clock)
 
 
 def signed_headers(body: str, *, timestamp: int | None = None) -> dict[str, str]:

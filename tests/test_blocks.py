@@ -27,7 +27,7 @@ from bot.blocks import (
     render_message,
 )
 from bot.commands import answer
-from bot.release.loader import DATA_DIR
+from bot.release.loader import COMMITMENTS_FILE
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import Lang, Release
 from bot.reply import Button, Reply, Section
@@ -414,7 +414,7 @@ def test_longest_command_replies_within_every_block_kit_limit(lookup: ReleaseLoo
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_every_followup_within_every_block_kit_limit(release: Release, lang: Lang) -> None:
-    commitments = load_commitments(DATA_DIR / "commitments.yml")
+    commitments = load_commitments(COMMITMENTS_FILE)
     reply = build_followups_reply(commitments, {}, NOW, lang=lang, tz=ZoneInfo("Asia/Tokyo"), release=release)
     assert_within_slack_limits(build_message(reply))
 

@@ -19,7 +19,7 @@ from bot.commands.base import Ask
 from bot.messages import format_date
 from bot.release import citation
 from bot.release.citation import cite, register_source, source_index
-from bot.release.loader import DATA_DIR
+from bot.release.loader import COMMITMENTS_FILE, RELEASE_DIR
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import LANGS, Bilateral, Lang, Release, Text
 from bot.reply import Reply, Section
@@ -31,7 +31,7 @@ from tests.conftest import NOW
 from tests.helpers import text_of
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-COMMITMENTS = load_commitments(DATA_DIR / "commitments.yml").commitments
+COMMITMENTS = load_commitments(COMMITMENTS_FILE).commitments
 
 FACTUAL = [
     "summary",
@@ -62,7 +62,7 @@ def _norm(text: str) -> str:
 
 def _source(release: Release) -> list[str]:
     """The original text's lines, read here in the test (line n is element n - 1)."""
-    return (DATA_DIR / release.source_file).read_text(encoding="utf-8").splitlines()
+    return (RELEASE_DIR / release.source_file).read_text(encoding="utf-8").splitlines()
 
 
 def _japanese(obj: object) -> Iterator[str]:
@@ -126,7 +126,7 @@ def assert_ends_with_citation(reply: Reply, release: Release, lang: Lang) -> Non
     assert texts == reply.citation.elements
     assert format_date(release.published, lang) in texts[0]
     assert release.title(lang) in texts[0].replace("&#39;", "'")
-    assert f"data/{release.source_file}" in texts[1]
+    assert f"data/releases/{release.id}/{release.source_file}" in texts[1]
     assert all(str(n) in texts[1] for n in (reply.citation.lines[0], reply.citation.lines[-1]))
     assert message["text"].endswith("\n".join(texts)), "the plain-text fallback carries the citation too"
     # Only one citation, and nothing after it.

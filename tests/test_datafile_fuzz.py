@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from bot.__main__ import main
 from bot.settings import ROOT
+from tests.helpers import COMMITMENTS_YML, RELEASE_YML
 
-FILES = ("release.yml", "commitments.yml", "schedule.yml", "manifest.yml")
+FILES = (RELEASE_YML, COMMITMENTS_YML, "schedule.yml", "manifest.yml")
 
 # Values that PyYAML itself turns into an exception while parsing (dates it cannot build, an int
 # it cannot convert), then values of every wrong type, and values too long for one Slack message.
@@ -212,8 +213,8 @@ def test_a_mutated_file_is_refused_by_name_or_accepted(
 @pytest.mark.parametrize(
     ("name", "edit", "field"),
     [
-        pytest.param("commitments.yml", (b"due: 2026-12-11", b"due: 2026-02-30"), "commitments.0.due", id="feb-30"),
-        pytest.param("release.yml", (b"published: 2025-12-10", b"published: 2025-13-10"), "published", id="month-13"),
+        pytest.param(COMMITMENTS_YML, (b"due: 2026-12-11", b"due: 2026-02-30"), "commitments.0.due", id="feb-30"),
+        pytest.param(RELEASE_YML, (b"published: 2025-12-10", b"published: 2025-13-10"), "published", id="month-13"),
         pytest.param("schedule.yml", (b"timezone: Asia/Tokyo", b"timezone:\t[Asia/Tokyo"), "line", id="tab-flow"),
         pytest.param("schedule.yml", (b"lang: en", b"lang: \xff"), "line", id="not-utf8"),
     ],

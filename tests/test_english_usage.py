@@ -13,14 +13,14 @@ from pydantic import BaseModel
 from bot.commands import bilateral, contact, outcomes, summary
 from bot.commands.base import Ask
 from bot.messages import msg
-from bot.release.loader import DATA_DIR, load_release
+from bot.release.loader import COMMITMENTS_FILE, RELEASE_DIR, load_release
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import LANGS, Lang, Person, Release, Text
 from bot.schedule.models import Commitment, load_commitments
 from tests.helpers import text_of
 
 RELEASE = load_release()
-COMMITMENTS = load_commitments(DATA_DIR / "commitments.yml", release=RELEASE)
+COMMITMENTS = load_commitments(COMMITMENTS_FILE, release=RELEASE)
 
 # How each ministry renders 副大臣 in its own English, and a word its recorded source must name.
 # "Vice-Minister" (hyphenated, alone) is 事務次官, the top civil servant: never a 副大臣.
@@ -192,7 +192,7 @@ def _commitments() -> list[Any]:
     return [pytest.param(c, id=c.id) for c in COMMITMENTS.commitments]
 
 
-ORIGINAL = " ".join((DATA_DIR / RELEASE.source_file).read_text(encoding="utf-8").split())
+ORIGINAL = " ".join((RELEASE_DIR / RELEASE.source_file).read_text(encoding="utf-8").split())
 
 
 @pytest.mark.parametrize("c", _commitments())

@@ -12,6 +12,7 @@ from bot.__main__ import main
 from bot.settings import load_settings
 from bot.startup import start
 from bot.transports.local import LOCAL_USER
+from tests.helpers import RELEASE_IN_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_MATCH = "No bilateral meeting matches"
@@ -69,6 +70,7 @@ def test_citations_read_the_original_in_the_data_folder_from_the_start(data_dir:
     from bot.release.citation import source_index
 
     started = start(load_settings(data_dir=data_dir, admin_users=LOCAL_USER), local=True)
-    assert source_index(started.runtime.lookup.release).folder == data_dir
+    folder = data_dir / RELEASE_IN_DATA
+    assert source_index(started.runtime.library.current.default.release).folder == folder
     assert "reloaded" in _titles(started, "admin reload en")
-    assert source_index(started.runtime.lookup.release).folder == data_dir
+    assert source_index(started.runtime.library.current.default.release).folder == folder

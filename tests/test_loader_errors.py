@@ -96,7 +96,7 @@ def test_minimal_release_loads(tmp_path: Path) -> None:
 
 BROKEN: list[Any] = [
     pytest.param(lambda d: d["bilaterals"][0].pop("code"), "bilaterals.0.code", "Field required", id="missing-field"),
-    pytest.param(lambda d: d.pop("meeting"), "meeting", "Field required", id="missing-section"),
+    pytest.param(lambda d: d.pop("desks"), "desks", "Field required", id="missing-section"),
     pytest.param(
         lambda d: d["meeting"]["delegation"][0]["name"].pop("en"),
         "meeting.delegation.0.name.en",

@@ -22,7 +22,7 @@ def started():  # type: ignore[no-untyped-def]
 
 
 def test_manifest_declares_exactly_what_the_app_registers(started) -> None:  # type: ignore[no-untyped-def]
-    manifest, registered = started.manifest, started.runtime.registered
+    manifest, registered = started.manifest, started.registered
     assert set(manifest.commands) == set(registered.commands)
     assert set(manifest.events) == set(registered.events)
     assert manifest.interactivity == registered.interactivity
@@ -50,7 +50,7 @@ def test_no_event_is_handled_since_none_is_declared(started) -> None:  # type: i
 
 @pytest.mark.parametrize("action_id", ["g7_followup_done", "g7_followup_snooze_1d", "g7_followup_snooze_1w"])
 def test_each_registered_button_is_acked(started, action_id: str) -> None:  # type: ignore[no-untyped-def]
-    assert action_id in started.runtime.registered.actions
+    assert action_id in started.registered.actions
     body = {
         "type": "block_actions",
         "team": {"id": "TLOCAL"},

@@ -15,7 +15,7 @@ import pytest
 from pydantic import BaseModel
 
 from bot.errors import ConfigError
-from bot.release.loader import DATA_DIR, RELEASE_FILE, load_release
+from bot.release.loader import RELEASE_DIR, RELEASE_FILE, load_release
 from bot.release.models import Release, Text
 
 
@@ -27,7 +27,7 @@ def _load() -> Release | None:
 
 
 RELEASE = _load()
-ORIGINAL = (DATA_DIR / RELEASE.source_file).read_text(encoding="utf-8") if RELEASE else ""
+ORIGINAL = (RELEASE_DIR / RELEASE.source_file).read_text(encoding="utf-8") if RELEASE else ""
 LINES = [line.strip() for line in ORIGINAL.splitlines() if line.strip()]
 NOT_LOADED = pytest.param(None, id="release-does-not-load")
 
@@ -91,8 +91,8 @@ def _bullets_after(lines: list[str], heading: str) -> list[str]:
 def test_release_loads() -> None:
     release = load_release()
     assert isinstance(release, Release)
-    assert release.source_file == "meti-2025-12-10-g7-idt-ministers.txt"
-    assert (DATA_DIR / release.source_file).is_file()
+    assert release.source_file == "source.txt"
+    assert (RELEASE_DIR / release.source_file).is_file()
 
 
 def test_eight_bilaterals_numbered_in_order() -> None:

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from bot.release.loader import COMMITMENTS_FILE
 from bot.release.models import Release
 from bot.schedule.changes import Changes, diff, reminder_channels
 from bot.schedule.models import CommitmentsFile, ScheduleFile, load_commitments
 from bot.settings import ROOT, load_settings
 from bot.startup import Started, start
+from tests.helpers import RELEASE_IN_DATA
 
 ADMIN = "U0ADMIN01"
 
@@ -48,7 +50,7 @@ def _schedule(*digests: tuple[str, str], reminders: str | None = "C0TOKYO001") -
 
 @pytest.fixture(scope="module")
 def commitments(release: Release) -> CommitmentsFile:
-    return load_commitments(ROOT / "data" / "commitments.yml", release=release)
+    return load_commitments(COMMITMENTS_FILE, release=release)
 
 
 def _without(commitments: CommitmentsFile, *ids: str) -> CommitmentsFile:
@@ -176,7 +178,7 @@ def test_a_schedule_cut_at_a_line_boundary_is_held_until_confirmed(started: Star
 
 
 def test_commitments_removed_are_held_too(started: Started, data_dir: Path) -> None:
-    path = data_dir / "commitments.yml"
+    path = data_dir / RELEASE_IN_DATA / "commitments.yml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text[: text.index("  - id: quantum-wg")], encoding="utf-8")
     before = len(started.service.commitments().commitments)

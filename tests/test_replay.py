@@ -16,7 +16,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.listeners.middleware import ENVELOPE_HEADER, REPLAY_WINDOW, SeenInMemory
 from bot.startup import Started
-from tests.helpers import slash_payload
+from tests.helpers import set_clock, slash_payload
 from tests.postgres import postgres_url
 from tests.signed_app import (
     NOW,
@@ -40,7 +40,7 @@ def started(tmp_path: Path, slack: SlackStandIn) -> Started:
 def test_admin_digest_now_replayed_three_times_posts_one_digest(started: Started, slack: SlackStandIn) -> None:
     # Replays arrive seconds apart, so each would be a digest of its own second.
     seconds = itertools.count()
-    started.runtime.clock = lambda: NOW + dt.timedelta(seconds=next(seconds))
+    set_clock(started, lambda: NOW + dt.timedelta(seconds=next(seconds)))
     body = slash_body(f"admin digest-now {PARIS} en")
     headers = signed_headers(body)
 
@@ -89,7 +89,7 @@ def test_a_second_done_on_a_done_commitment_changes_nothing(started: Started, sl
     second = press_body("g7_followup_done", commitment_id="fr-presidency", channel=TOKYO, ts=ts, user_id="U0SECOND")
     asyncio.run(dispatch(started, first))
     before = started.service.states()["fr-presidency"]
-    started.runtime.clock = lambda: NOW + dt.timedelta(minutes=1)
+    set_clock(started, lambda: NOW + dt.timedelta(minutes=1))
     asyncio.run(dispatch(started, second))
 
     assert started.service.states()["fr-presidency"] == before
@@ -105,7 +105,7 @@ def test_snooze_while_snoozed_changes_nothing(started: Started, slack: SlackStan
     )
     snoozed = started.service.states()["fr-presidency"]
     assert snoozed.snoozed_until == NOW + dt.timedelta(days=1)
-    started.runtime.clock = lambda: NOW + dt.timedelta(hours=1)
+    set_clock(started, lambda: NOW + dt.timedelta(hours=1))
     asyncio.run(
         dispatch(started, press_body("g7_followup_snooze_1w", commitment_id="fr-presidency", channel=TOKYO, ts=ts))
     )
@@ -136,7 +136,7 @@ def test_a_redelivered_socket_mode_envelope_runs_once(
     started: Started, slack: SlackStandIn, envelope_id: str | None
 ) -> None:
     seconds = itertools.count()
-    started.runtime.clock = lambda: NOW + dt.timedelta(seconds=next(seconds))
+    set_clock(started, lambda: NOW + dt.timedelta(seconds=next(seconds)))
 
     async def go() -> list[str]:
         bodies = []
@@ -168,7 +168,7 @@ def test_the_record_of_seen_requests_is_shared_by_instances(
     database = shared_database
     one = start_http_mode(tmp_path / "one", slack.api_url, database=database)
     two = start_http_mode(tmp_path / "two", slack.api_url, database=database)
-    two.runtime.clock = lambda: NOW + dt.timedelta(seconds=5)  # the replay, seconds later, elsewhere
+    set_clock(two, lambda: NOW + dt.timedelta(seconds=5))  # the replay, seconds later, elsewhere
     assert one.runtime.seen_requests() is one.service.store
     body = slash_body(f"admin digest-now {PARIS} en")
     headers = signed_headers(body)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from bot.errors import ConfigError
 from bot.settings import ROOT
 from bot.startup import DatabaseUnavailable, open_store
-from tests.helpers import free_port
+from tests.helpers import COMMITMENTS_YML, RELEASE_YML, free_port
 
 
 def run_bot(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -68,8 +68,8 @@ def replace_once(path: Path, old: str, new: str) -> None:
     [
         pytest.param("schedule.yml", '"0 9 * * MON"', '"at nine"', "digests.0.cron", id="schedule-cron"),
         pytest.param("schedule.yml", "Europe/Paris", "Europe/Pariss", "digests.1.timezone", id="schedule-tz"),
-        pytest.param("commitments.yml", "ref: fr}", "ref: xx}", "commitments.0.source.ref", id="commitment-ref"),
-        pytest.param("release.yml", "code: FR", "code: [FR]", "bilaterals.7.code", id="release-code"),
+        pytest.param(COMMITMENTS_YML, "ref: fr}", "ref: xx}", "commitments.0.source.ref", id="commitment-ref"),
+        pytest.param(RELEASE_YML, "code: FR", "code: [FR]", "bilaterals.7.code", id="release-code"),
     ],
 )
 @pytest.mark.parametrize("command", ["serve", "console", "check"])
@@ -103,9 +103,9 @@ def test_serve_in_http_mode_needs_the_signing_secret(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("file", "old", "new", "field"),
     [
-        pytest.param("commitments.yml", "due: 2026-12-11", "due: 2026-02-30", "commitments.0.due", id="due-feb-30"),
-        pytest.param("release.yml", "published: 2025-12-10", "published: 2025-13-10", "published", id="month-13"),
-        pytest.param("release.yml", "start: 2025-12-08", "start: 2025-12-32", "meeting.start", id="day-32"),
+        pytest.param(COMMITMENTS_YML, "due: 2026-12-11", "due: 2026-02-30", "commitments.0.due", id="due-feb-30"),
+        pytest.param(RELEASE_YML, "published: 2025-12-10", "published: 2025-13-10", "published", id="month-13"),
+        pytest.param(RELEASE_YML, "start: 2025-12-08", "start: 2025-12-32", "meeting.start", id="day-32"),
     ],
 )
 @pytest.mark.parametrize("command", ["serve", "ask", "check"])
@@ -200,7 +200,7 @@ def test_answers_do_not_need_the_schedule_but_serve_does(data_dir: Path, tmp_pat
 
     checked = run_bot("check", env=env, cwd=tmp_path)
     assert checked.returncode == 78
-    assert f"ok  {data_dir / 'release.yml'}" in checked.stdout
+    assert f"ok  {data_dir / RELEASE_YML}" in checked.stdout
     assert f"{path}: digests.0.cron: " in checked.stderr
 
     served = run_bot("serve", env=env, cwd=tmp_path)
@@ -214,7 +214,7 @@ def test_check_warns_about_the_placeholder_channels(data_dir: Path, tmp_path: Pa
     assert result.returncode == 0
     warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
     assert f"{data_dir / 'schedule.yml'}: digests.0.channel: warning: C0123456789 is a placeholder" in warnings[0]
-    assert any(line.startswith(f"{data_dir / 'commitments.yml'}: commitments.0.channel:") for line in warnings)
+    assert any(line.startswith(f"{data_dir / COMMITMENTS_YML}: commitments.0.channel:") for line in warnings)
     assert len(warnings) == 4
 
 

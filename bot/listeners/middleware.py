@@ -6,17 +6,15 @@ import datetime as dt
 import hashlib
 import logging
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.runtime import Installation, Runtime
+from bot.runtime import FirstSight, Installation, Runtime, SeenInMemory
 from bot.text import log_safe
 from bot.transports.http import RejectionLog
 
@@ -29,31 +27,6 @@ REPLAY_WINDOW = dt.timedelta(minutes=5)
 ENVELOPE_HEADER = "x-slack-envelope-id"
 # Replays acknowledged and ignored, for the log: summarised like refused requests.
 replays = RejectionLog()
-
-
-@runtime_checkable
-class FirstSight(Protocol):
-    """The record of requests already handled, shared by every instance (Store.first_sight)."""
-
-    def first_sight(self, key: str, *, now: dt.datetime, ttl: dt.timedelta) -> bool: ...
-
-
-class SeenInMemory:
-    """first_sight for one process: tests, and a delivery log that has no seen_requests table yet."""
-
-    def __init__(self) -> None:
-        self._until: OrderedDict[str, dt.datetime] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def first_sight(self, key: str, *, now: dt.datetime, ttl: dt.timedelta) -> bool:
-        with self._lock:
-            # Entries are added in time order, so the expired ones are at the front.
-            while self._until and next(iter(self._until.values())) <= now:
-                self._until.popitem(last=False)
-            if key in self._until:
-                return False
-            self._until[key] = now + ttl
-            return True
 
 
 def acknowledged() -> BoltResponse:
@@ -106,10 +79,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
         result = context.authorize_result
-        if runtime.installed is None and result is not None and result.bot_token:
+        if runtime.workspace.installation is None and result is not None and result.bot_token:
             # Bolt's single-workspace authorization has just run auth.test with the bot token: that is the install.
-            runtime.installed = Installation(team_id=result.team_id, enterprise_id=result.enterprise_id)
-            logger.info("serving workspace %s", log_safe(runtime.installed.describe()))
+            installed = Installation(team_id=result.team_id, enterprise_id=result.enterprise_id)
+            runtime.workspace.learn(installed)
+            logger.info("serving workspace %s", log_safe(installed.describe()))
         if not runtime.admits(team_id=context.team_id, enterprise_id=context.enterprise_id):
             logger.warning(
                 "refused a request from workspace %s (enterprise %s): not the installed one",
@@ -126,7 +100,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         key = request_key(req)
         if key is None:
             return await next()
-        seen = runtime.seen_requests()
+        seen = runtime.seen
         try:
             first = await _first_sight(seen, key, now=runtime.clock())
         except Exception as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from bot.messages import format_date, msg
-from bot.release.loader import DATA_DIR
+from bot.release.loader import DATA_DIR, release_folder
 from bot.release.models import Bilateral, Desk, Lang, Release
 from bot.reply import Citation
 from bot.text import escape
@@ -306,6 +306,27 @@ def _forget(table: dict[int, tuple[weakref.ref[Release], SourceIndex]], key: int
     table.pop(key, None)
 
 
+# Where each loaded release's folder is: the library loader records it, the index is built on first use
+# (a thousand releases would take seconds to index at start-up).
+_FOLDERS: dict[int, tuple[weakref.ref[Release], Path]] = {}
+
+
+def _forget_folder(table: dict[int, tuple[weakref.ref[Release], Path]], key: int, _ref: object) -> None:
+    table.pop(key, None)
+
+
+def remember_folder(release: Release, folder: Path) -> None:
+    """Record the folder of `release` (where its release.yml is): its citations read the original there."""
+    with _LOCK:
+        key = id(release)
+        _FOLDERS[key] = (weakref.ref(release, functools.partial(_forget_folder, _FOLDERS, key)), folder)
+
+
+def _remembered(release: Release) -> Path | None:
+    found = _FOLDERS.get(id(release))
+    return found[1] if found is not None and found[0]() is release else None
+
+
 def register_source(release: Release, folder: Path) -> SourceIndex:
     """Index `release` against its original text in `folder` (where its release.yml is); call once per load."""
     with _LOCK:
@@ -338,12 +359,14 @@ def _register(release: Release, folder: Path) -> SourceIndex:
 
 def source_index(release: Release, *, folder: Path | None = None) -> SourceIndex:
     """The index of `release`, built on first use: from its text in `folder` when given (the running bot's
-    data folder), else in the folder it was registered with, else in the shipped data/."""
+    data folder), else in the folder it was registered or remembered with, else in the shipped data/. A data folder is
+    read in the library layout: the release's own folder releases/<id>/ when it has one."""
+    own = release_folder(folder, release) if folder is not None else None
     with _LOCK:
         entry = _INDEXES.get(id(release))
-        if entry is not None and entry[0]() is release and folder in (None, entry[1].folder):
+        if entry is not None and entry[0]() is release and own in (None, entry[1].folder):
             return entry[1]
-        return _register(release, folder or DATA_DIR)
+        return _register(release, own or _remembered(release) or release_folder(DATA_DIR, release))
 
 
 def folder_of(services: object) -> Path | None:

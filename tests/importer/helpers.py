@@ -11,7 +11,7 @@ from bot.release.gazetteer import shipped_gazetteer
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
-ORIGINAL = ROOT / "data" / "meti-2025-12-10-g7-idt-ministers.txt"
+ORIGINAL = ROOT / "data" / "releases" / "meti-2025-12-10-g7-idt" / "source.txt"
 
 
 def run(text: str) -> ImportResult:

@@ -8,7 +8,7 @@ from bot.release.loader import load_release
 from bot.release.models import Release
 from tests.importer.helpers import ORIGINAL, ROOT, run
 
-CURATED = load_release(ROOT / "data" / "release.yml")
+CURATED = load_release(ROOT / "data" / "releases" / "meti-2025-12-10-g7-idt" / "release.yml")
 
 
 @pytest.fixture(scope="module")

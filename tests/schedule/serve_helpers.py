@@ -23,7 +23,7 @@ import yaml
 
 from bot.schedule.poster import EVENT_TYPE
 from bot.schedule.store import Store
-from tests.helpers import child_env, free_port
+from tests.helpers import RELEASE_IN_DATA, child_env, free_port
 from tests.slack_standin import Call, Fault, SlackStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,11 +66,12 @@ def cron_for(at: dt.datetime) -> str:
 
 def write_data_dir(folder: Path, *, due_at: dt.datetime, channels: Sequence[str] = CHANNELS) -> Path:
     """A data folder: the real release, one commitment due in 2099, one digest per channel due at `due_at`."""
-    folder.mkdir(parents=True)
-    source = ROOT / "data"
-    shutil.copy(source / "release.yml", folder / "release.yml")
+    own = folder / RELEASE_IN_DATA
+    own.mkdir(parents=True)
+    source = ROOT / "data" / RELEASE_IN_DATA
+    shutil.copy(source / "release.yml", own / "release.yml")
     release = yaml.safe_load((source / "release.yml").read_text(encoding="utf-8"))
-    shutil.copy(source / release["source_file"], folder / release["source_file"])
+    shutil.copy(source / release["source_file"], own / release["source_file"])
 
     # A real entry as the template, so it keeps passing the checks against the release; due so far
     # ahead that no reminder falls anywhere near the test.
@@ -79,12 +80,20 @@ def write_data_dir(folder: Path, *, due_at: dt.datetime, channels: Sequence[str]
     commitment.pop("channel", None)
     commitment.pop("done_on", None)
     commitment.update(status="open", window_start=dt.date(2099, 1, 1), due=dt.date(2099, 12, 31))
-    _write_yaml(folder / "commitments.yml", {"commitments": [commitment]})
+    _write_yaml(own / "commitments.yml", {"commitments": [commitment]})
 
     schedule = {
         "timezone": "UTC",
         "digests": [
-            {"id": f"digest-{i:02d}", "channel": channel, "cron": cron_for(due_at), "timezone": "UTC", "lang": "en"}
+            # on_holiday: post: `due_at` comes from the real clock, which may fall on a weekend or a holiday.
+            {
+                "id": f"digest-{i:02d}",
+                "channel": channel,
+                "cron": cron_for(due_at),
+                "timezone": "UTC",
+                "lang": "en",
+                "on_holiday": "post",
+            }
             for i, channel in enumerate(channels, start=1)
         ],
         "reminders": {"channel": REMINDER_CHANNEL},

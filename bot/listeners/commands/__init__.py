@@ -50,15 +50,18 @@ def reply_message(
     `team_id` is the workspace the command came from; without it (a caller inside the bot, such as
     the reply cache's tests), the installed workspace.
     """
-    if team_id is None and runtime.installed is not None:
-        team_id, enterprise_id = runtime.installed.team_id, runtime.installed.enterprise_id
+    installed = runtime.workspace.installation
+    if team_id is None and installed is not None:
+        team_id, enterprise_id = installed.team_id, installed.enterprise_id
     is_admin = runtime.is_admin(user_id, team_id=team_id, enterprise_id=enterprise_id)
+    # Read once: a reload during this request does not change the data it answers from.
+    library = runtime.library.current
 
     def make() -> dict[str, Any]:
         return build_message(
             answer(
                 text,
-                lookup=runtime.lookup,
+                library=library,
                 lang=lang,
                 now=runtime.clock(),
                 command=runtime.command,
@@ -69,5 +72,5 @@ def reply_message(
         )
 
     if is_static(text):
-        return runtime.replies.get((text, lang, is_admin), make)
+        return runtime.replies.get(library, (text, lang, is_admin), make)
     return make()

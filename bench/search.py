@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot.release.loader import COMMITMENTS_FILE, RELEASE_DIR
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.machine import loadavg, version
@@ -22,7 +24,6 @@ from bot.search.corpus import Corpus
 from bot.search.index import SearchIndex
 from bot.search.loaded import source_lines
 from bot.search.tokens import english_words, query_words
-from bot.settings import DATA_DIR
 
 QUERIES = ("量子", "仏", "会談", "関税", "semiconductors", "steel tariffs", "ai", "quantum 量子", "xyzzy")
 # Names swapped in each copy, so that copies differ in their counterparts and places, not only in their dates.
@@ -95,8 +96,8 @@ def main() -> int:
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, pydantic {version('pydantic')}, load {loadavg()}")
     release = load_release()
-    lines = source_lines(DATA_DIR, release.source_file)
-    commitments = load_commitments(DATA_DIR / "commitments.yml", release=release).commitments
+    lines = source_lines(RELEASE_DIR, release.source_file)
+    commitments = load_commitments(COMMITMENTS_FILE, release=release).commitments
     start = time.perf_counter()
     corpora = library(release, lines, commitments, args.copies)
     print(f"generated {len(corpora)} releases in {time.perf_counter() - start:.1f} s")

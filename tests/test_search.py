@@ -12,6 +12,7 @@ from bot.blocks import MAX_BLOCKS, MAX_FALLBACK, MAX_SECTION_TEXT, build_message
 from bot.commands import answer
 from bot.commands.search import PER_PAGE, highlight, release_name, split_page
 from bot.messages import msg
+from bot.release.loader import COMMITMENTS_FILE, RELEASE_DIR
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import LANGS, Label, Lang, Release
 from bot.reply import Reply
@@ -33,7 +34,7 @@ def ask(text: str, lookup: ReleaseLookup, lang: Lang = "en") -> Reply:
 
 @pytest.fixture(scope="module")
 def source(release: Release) -> list[str]:
-    return (DATA_DIR / release.source_file).read_text(encoding="utf-8").splitlines()
+    return (RELEASE_DIR / release.source_file).read_text(encoding="utf-8").splitlines()
 
 
 @pytest.fixture(scope="module")
@@ -306,8 +307,8 @@ def test_the_longest_replies_fit_block_kit(lookup: ReleaseLookup, lang: Lang, qu
 
 
 def test_results_are_grouped_by_release(release: Release) -> None:
-    commitments = load_commitments(DATA_DIR / "commitments.yml", release=release).commitments
-    lines = source_lines(DATA_DIR, release.source_file)
+    commitments = load_commitments(COMMITMENTS_FILE, release=release).commitments
+    lines = source_lines(RELEASE_DIR, release.source_file)
     older = release.model_copy(
         update={
             "id": "older",
@@ -315,7 +316,7 @@ def test_results_are_grouped_by_release(release: Release) -> None:
             "title": Label(ja="以前の発表", en="An earlier release"),
         }
     )
-    index = SearchIndex([Corpus(release, lines, commitments), Corpus(older, lines[:30], ())])
+    index = SearchIndex.build([Corpus(release, lines, commitments), Corpus(older, lines[:30], ())])
     results = index.search("量子", per_page=100)
     assert [g.release.id for g in results.groups] == [release.id, "older"]
     assert all(h.doc.passage.line is None or h.doc.passage.line <= 30 for h in results.groups[1].hits)

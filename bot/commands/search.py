@@ -1,6 +1,6 @@
-"""Search the release's text and data, in Japanese or English; `page N` at the end shows more.
+"""Search every release's text and data, in Japanese or English; `page N` at the end shows more.
 
-ja: 発表の本文とデータを日本語・英語で検索します(1〜2文字の語も可)。末尾の `page 2` で続きを表示します。
+ja: すべての発表の本文とデータを日本語・英語で検索します(1〜2文字の語も可)。末尾の `page 2` で続きを表示します。
 usage: search <words> [page N]
 examples: search 量子; search semiconductors; search 仏; search steel tariffs; search 会談 page 2; 検索 関税
 """
@@ -18,12 +18,14 @@ from bot.release.citation import cite
 from bot.release.models import Lang, Release
 from bot.reply import Reply, Section
 from bot.search.index import Hit, Results, SearchIndex
-from bot.search.loaded import index_for
+from bot.search.loaded import Found, index_for, search_index
 from bot.search.tokens import QueryWord, fold, stem
 from bot.settings import DATA_DIR
 from bot.text import echo, escape
 
 ALIASES = ("find", "grep", "検索", "さがす", "探す")
+# It searches every release; `@…` narrows it to those selected.
+MULTI = True
 PER_PAGE = 5
 # A sentence longer than this is shown as a window around its first match.
 SNIPPET = 280
@@ -53,11 +55,26 @@ def data_dir(ask: Ask) -> Path:
     return found if isinstance(found, Path) else DATA_DIR
 
 
-def index(ask: Ask) -> SearchIndex:
-    """The loaded release's index, with the loaded commitments when the follow-up services are wired."""
-    commitments = getattr(ask.services, "commitments", None)
-    loaded = commitments().commitments if callable(commitments) else None
-    return index_for(ask.lookup, data_dir=data_dir(ask), commitments=loaded)
+def cache_dir(ask: Ask) -> Path | None:
+    """Where a large library's index is kept between runs: the running bot's settings; none without them."""
+    found = getattr(getattr(ask.services, "settings", None), "search_cache_dir", None)
+    return found if isinstance(found, Path) else None
+
+
+def index(ask: Ask) -> Found:
+    """The library's index (or, while a worker builds it, the default release's); for a request that carries
+    only one release and no follow-ups of it, that release with its folder's (or the services') commitments."""
+    library = ask.lib
+    if len(library) == 1 and library.default.folder is None and not library.default.commitments:
+        commitments = getattr(ask.services, "commitments", None)
+        loaded = commitments().commitments if callable(commitments) else None
+        return Found(index_for(library.default.lookup, data_dir=data_dir(ask), commitments=loaded), complete=True)
+    return search_index(library, data_dir=data_dir(ask), cache_dir=cache_dir(ask))
+
+
+def _releases(ask: Ask) -> set[str] | None:
+    """The releases an `@…` selector chose; None: every release."""
+    return {e.id for e in ask.selection} if ask.selectors else None
 
 
 def _spans(text: str, words: tuple[QueryWord, ...]) -> list[tuple[int, int]]:
@@ -145,7 +162,7 @@ def _cite(hit: Hit, release: Release, lang: Lang) -> str:
 
 def _suggest(idx: SearchIndex, query: str, lang: Lang, command: str) -> str:
     """Words the index does have that are close to what was typed, else topics the release is about."""
-    vocabulary = [t[2:] for t in idx.postings if t.startswith("w:") and len(t) > 5]
+    vocabulary = idx.vocabulary
     close: list[str] = []
     for word in query.lower().split():
         close += [w for w, _s, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, limit=2, score_cutoff=75)]
@@ -194,9 +211,15 @@ def search(ask: Ask, raw: str) -> Reply:
             title=msg("search.title", ask.lang),
             sections=[Section(text=msg("search.usage", ask.lang, command=ask.command))],
         )
-    idx = index(ask)
-    results = idx.search(query, page=page, per_page=PER_PAGE)
-    return build_reply(results, query=query, lang=ask.lang, command=ask.command, idx=idx)
+    found = index(ask)
+    results = found.index.search(query, page=page, per_page=PER_PAGE, releases=_releases(ask))
+    reply = build_reply(results, query=query, lang=ask.lang, command=ask.command, idx=found.index)
+    if not found.complete:
+        # Said first: what follows is the default release's alone, until the whole library's index is ready.
+        release = release_name(ask.lib.default.release, ask.lang)
+        note = Section(text=msg("search.building", ask.lang, count=len(ask.lib), release=release))
+        reply = reply.model_copy(update={"sections": [note, *reply.sections]})
+    return reply
 
 
 def has_results(ask: Ask, raw: str) -> bool:
@@ -204,7 +227,8 @@ def has_results(ask: Ask, raw: str) -> bool:
     query, _ = split_page(raw)
     if not query:
         return False
-    results = index(ask).search(query, per_page=1)
+    found = index(ask)
+    results = found.index.search(query, per_page=1, releases=_releases(ask))
     return results.total > 0 and results.every_word
 
 

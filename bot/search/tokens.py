@@ -1,4 +1,4 @@
-"""Tokenising for search: Japanese as character unigrams and bigrams, English as stemmed words."""
+"""Tokenising for search: Japanese as character unigrams, bigrams and trigrams, English as stemmed words."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ _KANJI = re.compile(r"[\u3005\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK = re.compile(r"[\u3005\u3041-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[a-z0-9]")
 _HIRAGANA_RUN = re.compile(r"[\u3041-\u3096\u309d\u309e]+")
+_WORD = re.compile(r"[a-z0-9]+")
+_CJK_RUN = re.compile(_CJK.pattern + "+")
 _QUERY_SPLIT = re.compile(r"[\s,、，。．.・/／?？!！「」『』()（）\[\]【】:：;；\"'“”‘’]+")
 
 # Words that carry no topic: dropped from queries (the index keeps them; BM25 weighs them down anyway).
@@ -121,14 +123,13 @@ def is_cjk(ch: str) -> bool:
 
 
 def terms(folded: str) -> list[str]:
-    """The index terms of folded text: `w:` stemmed words, `u:` kanji, `b:` bigrams of Japanese runs."""
-    out: list[str] = []
-    for match in re.finditer(r"[a-z0-9]+", folded):
-        out.append("w:" + stem(match.group()))
-    for run in re.finditer(_CJK.pattern + "+", folded):
-        chars = run.group()
-        out.extend("u:" + ch for ch in chars if _KANJI.fullmatch(ch))
-        out.extend("b:" + chars[i : i + 2] for i in range(len(chars) - 1))
+    """The index terms of folded text: `w:` stemmed words, `u:` kanji, `b:` bigrams and `t:` trigrams of Japanese
+    runs (a word of three characters is then one term, and one of more needs no text read but its hits')."""
+    out: list[str] = [f"w:{stem(w)}" for w in _WORD.findall(folded)]
+    for chars in _CJK_RUN.findall(folded):
+        out.extend(f"u:{ch}" for ch in _KANJI.findall(chars))
+        out.extend(f"b:{chars[i : i + 2]}" for i in range(len(chars) - 1))
+        out.extend(f"t:{chars[i : i + 3]}" for i in range(len(chars) - 2))
     return out
 
 
@@ -139,6 +140,11 @@ class QueryWord:
     folded: str
     terms: tuple[str, ...]
     japanese: bool
+
+    @property
+    def exact(self) -> bool:
+        """Whether holding the word's terms is holding the word (not so for Japanese of four characters or more)."""
+        return not self.japanese or len(self.folded) <= 3
 
     def matches(self, folded_text: str, words: frozenset[str]) -> bool:
         """Whether a passage (its folded text, its stemmed words) holds this word: Japanese as a substring."""
@@ -170,7 +176,9 @@ def _word(part: str) -> QueryWord | None:
     if len(part) == 1:
         # One kana is grammar, not a topic; one kanji is a word (仏, 米).
         return QueryWord(folded=part, terms=("u:" + part,), japanese=True) if _KANJI.fullmatch(part) else None
-    grams = tuple(dict.fromkeys("b:" + part[i : i + 2] for i in range(len(part) - 1)))
+    if len(part) == 2:
+        return QueryWord(folded=part, terms=("b:" + part,), japanese=True)
+    grams = tuple(dict.fromkeys("t:" + part[i : i + 3] for i in range(len(part) - 2)))
     return QueryWord(folded=part, terms=grams, japanese=True)
 
 

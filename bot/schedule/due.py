@@ -13,6 +13,16 @@ Time zones and daylight saving time, one rule for digests and reminders alike:
 
 `occurrences(start, end)` is a function of the window only: splitting a window in two yields exactly
 the same occurrences, which is what lets the delivery log post each one exactly once.
+
+Non-working days (bot.calendar: weekends, Japanese national holidays, the year-end closure, and the
+channel's partner country's holidays):
+
+* A digest follows its `on_holiday`: `post` (as if there were no calendar), `skip`, or
+  `next_business_day`: the post moves to the next business day at the same local wall time. A moved post
+  has that deterministic instant as its identity, and coincides with (is the same occurrence as) the
+  digest's own post at that instant, if it has one, so it is posted once whatever the windows.
+* A reminder whose day is a non-working day comes on the business day before it, at the same local time,
+  never after. Two offsets moved onto the same instant are one reminder (the one nearer the due date).
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.calendar import SEARCH_DAYS, Calendar, is_business_day, next_business_day, previous_business_day
 from bot.schedule.models import Commitment, CommitmentsFile, Digest, ScheduleFile
 from bot.schedule.occurrence import CommitmentState, Occurrence, Status
 
@@ -91,8 +102,11 @@ def localize(wall: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 # --- digests --------------------------------------------------------------------------------------
 
 
-def _digest_instants(digest: Digest, tz: ZoneInfo, start: dt.datetime, end: dt.datetime) -> Iterator[dt.datetime]:
-    """UTC instants with start < at <= end at which `digest` fires, ascending, each once."""
+def _digest_instants(
+    digest: Digest, tz: ZoneInfo, start: dt.datetime, end: dt.datetime
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """(naive local wall time, UTC instant) with start < at <= end at which `digest`'s crontab fires,
+    ascending, each once (no calendar)."""
     trigger = CronTrigger.from_crontab(digest.cron, timezone=tz)
     previous: dt.datetime | None = None
     last: dt.datetime | None = None
@@ -112,14 +126,70 @@ def _digest_instants(digest: Digest, tz: ZoneInfo, start: dt.datetime, end: dt.d
         if at <= start or (last is not None and at <= last):
             continue
         last = at
-        yield at
+        yield wall, at
+
+
+def _run_start(day: dt.date, calendar: Calendar) -> dt.date:
+    """The first of the non-working days just before `day` (`day` itself if the day before is a business day)."""
+    for _ in range(SEARCH_DAYS):
+        if is_business_day(day - dt.timedelta(days=1), calendar):
+            break
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def _moved_instants(
+    digest: Digest, tz: ZoneInfo, calendar: Calendar, start: dt.datetime, end: dt.datetime
+) -> Iterator[dt.datetime]:
+    """Instants in (start, end] of a `next_business_day` digest, ascending, each once.
+
+    A post on a non-working day moves to the next business day B at its wall time; those of a run of
+    non-working days and B's own all land on B, so they are gathered per B, deduplicated and sorted.
+    Fires are read from the start of the non-working run before `start`'s day, since a post from
+    there may land after `start`; nothing after `end` can land before it (posts only move later).
+    """
+    first = _run_start(start.astimezone(tz).date(), calendar)
+    scan_from = localize(dt.datetime.combine(first, dt.time()), tz) - dt.timedelta(microseconds=1)
+    target: dt.date | None = None
+    pending: set[dt.datetime] = set()
+
+    def flush() -> Iterator[dt.datetime]:
+        yield from (at for at in sorted(pending) if start < at <= end)
+        pending.clear()
+
+    for wall, at in _digest_instants(digest, tz, min(scan_from, start), end):
+        day = wall.date()
+        if target is not None and day > target:
+            yield from flush()
+            target = None
+        if is_business_day(day, calendar):
+            target = day
+            pending.add(at)
+        else:
+            target = next_business_day(day, calendar)
+            pending.add(localize(dt.datetime.combine(target, wall.time()), tz))
+    yield from flush()
+
+
+def digest_instants(
+    schedule: ScheduleFile, digest: Digest, start: dt.datetime, end: dt.datetime
+) -> Iterator[dt.datetime]:
+    """UTC instants with start < at <= end at which `digest` posts, after its `on_holiday`, ascending."""
+    tz = schedule.digest_timezone(digest)
+    if digest.on_holiday == "next_business_day":
+        yield from _moved_instants(digest, tz, schedule.digest_calendar(digest), start, end)
+        return
+    calendar = schedule.digest_calendar(digest)
+    for wall, at in _digest_instants(digest, tz, start, end):
+        if digest.on_holiday == "post" or is_business_day(wall.date(), calendar):
+            yield at
 
 
 def _digest_stream(
     schedule: ScheduleFile, digest: Digest, start: dt.datetime, end: dt.datetime
 ) -> Iterator[Occurrence]:
     tz = schedule.digest_timezone(digest)
-    for at in _digest_instants(digest, tz, start, end):
+    for at in digest_instants(schedule, digest, start, end):
         yield Occurrence(
             kind="digest",
             key=f"digest:{digest.id}",
@@ -145,12 +215,35 @@ def effective_status(commitment: Commitment, state: CommitmentState | None) -> S
     return "open"
 
 
+def is_past_assumed_date(commitment: Commitment, today: dt.date) -> bool:
+    """Past a date nobody confirmed: "date to confirm", never "overdue"."""
+    return commitment.due_is_assumption and commitment.due < today
+
+
+def next_business_day_at(now: dt.datetime, *, tz: ZoneInfo, calendar: Calendar, at: dt.time) -> dt.datetime:
+    """The instant (UTC) of local time `at` on the first business day after `now`'s day in `tz`: what
+    "snooze to the next business day" snoozes until (pressed on Friday evening or Saturday: Monday's)."""
+    today = _aware(now, "now").astimezone(tz).date()
+    return localize(dt.datetime.combine(next_business_day(today, calendar), at), tz)
+
+
 def reminder_key(commitment: Commitment, offset: int) -> str:
     return f"reminder:{commitment.id}:d{offset}"
 
 
 def snooze_key(commitment: Commitment, until: dt.datetime) -> str:
     return f"reminder:{commitment.id}:snooze:{_as_utc(until):%Y%m%dT%H%M}"
+
+
+def reminder_day(commitment: Commitment, offset: int, calendar: Calendar | None) -> dt.date:
+    """The day of the reminder `offset` days before the due date: that day, or the business day before
+    it in `calendar` (None: that day whatever it is)."""
+    day = commitment.due - dt.timedelta(days=offset)
+    return day if calendar is None else previous_business_day(day, calendar, inclusive=True)
+
+
+def reminder_instant(commitment: Commitment, offset: int, *, tz: ZoneInfo, calendar: Calendar | None) -> dt.datetime:
+    return localize(dt.datetime.combine(reminder_day(commitment, offset, calendar), commitment.remind_at), tz)
 
 
 def _reminders(schedule: ScheduleFile, commitment: Commitment, state: CommitmentState | None) -> list[Occurrence]:
@@ -174,13 +267,12 @@ def _reminders(schedule: ScheduleFile, commitment: Commitment, state: Commitment
             release_id=commitment.release_id,
         )
 
-    found = [
-        occurrence(
-            reminder_key(commitment, offset),
-            localize(dt.datetime.combine(commitment.due - dt.timedelta(days=offset), commitment.remind_at), tz),
-        )
-        for offset in commitment.reminders
-    ]
+    calendar = schedule.channel_calendar(channel) if schedule.reminders_keep_business_days else None
+    by_instant: dict[dt.datetime, int] = {}
+    for offset in sorted(commitment.reminders, reverse=True):
+        # Nearer offsets come last and win an instant two offsets were moved onto.
+        by_instant[reminder_instant(commitment, offset, tz=tz, calendar=calendar)] = offset
+    found = [occurrence(reminder_key(commitment, offset), at) for at, offset in by_instant.items()]
     snoozed = state.snoozed_until if state is not None else None
     if snoozed is not None:
         until = _as_utc(snoozed)
@@ -319,12 +411,17 @@ class DoneItem:
 
 @dataclass(frozen=True)
 class DigestItems:
-    """The commitments a digest shows, by section, each sorted by date then id."""
+    """The commitments a digest shows, by section, each sorted by date then id.
+
+    `to_confirm` holds the open commitments past an assumed date: nobody confirmed it, so they are not
+    overdue; the date is to be confirmed.
+    """
 
     today: dt.date
     lookahead_days: int
     recent_days: int
     overdue: list[Commitment] = field(default_factory=list)
+    to_confirm: list[Commitment] = field(default_factory=list)
     upcoming: list[Commitment] = field(default_factory=list)
     recently_done: list[DoneItem] = field(default_factory=list)
 
@@ -345,7 +442,8 @@ def digest_items(
     lookahead_days: int,
     recent_days: int,
 ) -> DigestItems:
-    """Overdue (open, due before today), upcoming (open, due within lookahead) and recently done."""
+    """Overdue (open, a confirmed date before today), to confirm (open, an assumed date before today),
+    upcoming (open, due within lookahead) and recently done."""
     today = _aware(now, "now").astimezone(tz).date()
     horizon = today + dt.timedelta(days=lookahead_days)
     since = today - dt.timedelta(days=recent_days)
@@ -354,7 +452,7 @@ def digest_items(
         state = states.get(c.id)
         if effective_status(c, state) == "open":
             if c.due < today:
-                items.overdue.append(c)
+                (items.to_confirm if c.due_is_assumption else items.overdue).append(c)
             elif c.due <= horizon:
                 items.upcoming.append(c)
             continue

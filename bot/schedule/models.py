@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.calendar import Calendar, check_country
 from bot.datafiles import load_yaml_model
 from bot.errors import ConfigError
 from bot.release.models import ID_MAX, LIST_MAX, Day, Label, Lang, Release, Text
@@ -73,6 +74,8 @@ Slug = Annotated[str, AfterValidator(_slug)]
 ClassificationLabel = Annotated[str, AfterValidator(_classification)]
 ChannelId = Annotated[str, AfterValidator(_channel)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+# A partner country whose public holidays a channel also keeps (bot.calendar), e.g. "FR".
+CountryCode = Annotated[str, AfterValidator(check_country)]
 
 
 def validate_crontab(expr: str) -> str:
@@ -254,6 +257,11 @@ def load_commitments(path: Path, *, release: Release | None = None) -> Commitmen
 # --- data/schedule.yml ----------------------------------------------------------------------------
 
 
+# What a digest does when its crontab falls on a non-working day (bot.calendar): post it anyway, skip it,
+# or post it on the next business day at the same local time (once, even if it also fires that day).
+OnHoliday = Literal["skip", "next_business_day", "post"]
+
+
 class Digest(_Model):
     """A channel digest of open, overdue and recently done follow-ups, posted on a crontab."""
 
@@ -264,6 +272,8 @@ class Digest(_Model):
     lang: Lang = "ja"
     lookahead_days: int = Field(14, ge=0, le=366)
     recent_days: int = Field(7, ge=0, le=366)
+    on_holiday: OnHoliday = "next_business_day"
+    partner_calendar: CountryCode | None = None
     # The first line of the digest (overrides the schedule's `label`).
     label: ClassificationLabel | None = None
     # Post even if the channel is shared with another organisation (Slack Connect); refused otherwise.
@@ -281,6 +291,10 @@ class ReminderSettings(_Model):
     channel: ChannelId
     timezone: TimeZoneName | None = None
     lang: Lang = "ja"
+    # A reminder whose day is a non-working day comes on the business day before it (never after);
+    # `post` keeps it on its day, for a team that works every day.
+    on_holiday: Literal["previous_business_day", "post"] = "previous_business_day"
+    partner_calendar: CountryCode | None = None
     # Post reminders even if the channel is shared with another organisation (Slack Connect).
     allow_external: bool = False
 
@@ -339,6 +353,22 @@ class ScheduleFile(_Model):
             return self.reminder_timezone()
         digest = next((d for d in self.digests if d.channel == channel), None)
         return self.digest_timezone(digest) if digest is not None else self.reminder_timezone()
+
+    def digest_calendar(self, digest: Digest) -> Calendar:
+        return Calendar(partner=digest.partner_calendar)
+
+    def channel_calendar(self, channel: str) -> Calendar:
+        """A channel's business days: Japan's, and its partner country's, found the same way as its time zone."""
+        if self.reminders is not None and self.reminders.channel == channel:
+            return Calendar(partner=self.reminders.partner_calendar)
+        digest = next((d for d in self.digests if d.channel == channel), None)
+        if digest is not None:
+            return self.digest_calendar(digest)
+        return Calendar(partner=self.reminders.partner_calendar if self.reminders is not None else None)
+
+    @property
+    def reminders_keep_business_days(self) -> bool:
+        return self.reminders is None or self.reminders.on_holiday == "previous_business_day"
 
     def channel_lang(self, channel: str) -> Lang:
         """A channel's language, found the same way as its time zone."""

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.release.loader import DATA_DIR
+from bot.release.loader import COMMITMENTS_FILE
 from bot.release.models import Release
 from bot.schedule.due import (
     DigestItems,
@@ -42,7 +42,9 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.d
 
 
 def schedule(*digests: dict[str, Any], reminders: dict[str, Any] | None = None, **top: Any) -> ScheduleFile:
-    data: dict[str, Any] = {"digests": list(digests), **top}
+    # Digests here post whatever the day (on_holiday: post): these tests are of crontabs and time zones,
+    # and several fall on weekends; the calendar has its own, tests/schedule/test_due_calendar.py.
+    data: dict[str, Any] = {"digests": [{"on_holiday": "post", **d} for d in digests], **top}
     if reminders is not None:
         data["reminders"] = reminders
     return ScheduleFile.model_validate(data)
@@ -230,7 +232,8 @@ def test_reminder_offsets_and_time_are_per_commitment() -> None:
     c = commitment(due="2026-12-11", reminders=[60, 0], remind_at="17:30")
     found = occurrences(s, [c], NO_STATES, utc(2026, 1, 1), utc(2027, 1, 1))
     assert [(o.key, o.at) for o in found] == [
-        ("reminder:fr-presidency:d60", utc(2026, 10, 12, 8, 30)),
+        # 60 days before is 12 October 2026, Sports Day (a Monday): the Friday before.
+        ("reminder:fr-presidency:d60", utc(2026, 10, 9, 8, 30)),
         ("reminder:fr-presidency:d0", utc(2026, 12, 11, 8, 30)),
     ]
 
@@ -258,7 +261,8 @@ def test_no_channel_no_reminders() -> None:
     ],
 )
 def test_reminders_in_paris_across_dst(due: str, remind_at: str, expected: dt.datetime) -> None:
-    s = schedule(reminders={**REMINDERS, "timezone": "Europe/Paris"})
+    # Clocks change on Sundays: posting on non-working days keeps the reminder on the day of the change.
+    s = schedule(reminders={**REMINDERS, "timezone": "Europe/Paris", "on_holiday": "post"})
     c = commitment(due=due, reminders=[0], remind_at=remind_at)
     found = occurrences(s, [c], NO_STATES, utc(2026, 1, 1), utc(2027, 1, 1))
     assert ats(found) == [expected]
@@ -634,7 +638,7 @@ def test_next_runs_stops_at_the_horizon_and_limit() -> None:
         utc(2026, 11, 28, 12, 2),
         utc(2026, 11, 28, 12, 3),
     ]
-    c = commitment(due="2027-12-31")
+    c = commitment(due="2027-12-10")
     assert [o.key for o in next_runs(schedule(reminders=REMINDERS), [c], NO_STATES, now)] == [
         "reminder:fr-presidency:d30",
         "reminder:fr-presidency:d7",
@@ -656,7 +660,8 @@ def _items(cs: list[Commitment], states: dict[str, CommitmentState], now: dt.dat
 def test_digest_items_sections() -> None:
     now = utc(2026, 11, 29, 15, 30)  # 2026-11-30 00:30 in Tokyo: "today" is the local date
     cs = [
-        commitment("past-due", due="2026-11-29"),
+        commitment("past-due", due="2026-11-29", due_is_assumption=False, assumption_note=None),
+        commitment("past-assumed", due="2026-11-28"),
         commitment("due-today", due="2026-11-30"),
         commitment("last-day", due="2026-12-14"),
         commitment("beyond", due="2026-12-15"),
@@ -671,6 +676,7 @@ def test_digest_items_sections() -> None:
     items = _items(cs, states, now)
     assert items.today == dt.date(2026, 11, 30)
     assert [c.id for c in items.overdue] == ["past-due"]
+    assert [c.id for c in items.to_confirm] == ["past-assumed"]
     assert [c.id for c in items.upcoming] == ["due-today", "last-day"]
     assert [(d.commitment.id, d.done_on) for d in items.recently_done] == [
         ("pressed-done", dt.date(2026, 11, 28)),
@@ -680,10 +686,12 @@ def test_digest_items_sections() -> None:
 
 
 def test_digest_items_from_the_shipped_data(release: Release) -> None:
-    cs = load_commitments(DATA_DIR / "commitments.yml", release=release)
+    cs = load_commitments(COMMITMENTS_FILE, release=release)
     pressed = {"ca-steel": CommitmentState(commitment_id="ca-steel", status="done", updated_at=utc(2026, 11, 27))}
     items = digest_items(cs, pressed, utc(2026, 11, 30), tz=TOKYO, lookahead_days=14, recent_days=7)
-    assert items.overdue and items.upcoming
+    # Every date in the shipped data is an assumption: nothing is overdue, past ones are to confirm.
+    assert not items.overdue and items.to_confirm and items.upcoming
+    assert all(c.due_is_assumption and c.due < items.today for c in items.to_confirm)
     assert [d.commitment.id for d in items.recently_done] == ["ca-steel"]
 
 

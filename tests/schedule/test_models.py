@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot.errors import ConfigError
-from bot.release.loader import DATA_DIR
+from bot.release.loader import COMMITMENTS_FILE, DATA_DIR, RELEASE_DIR
 from bot.release.models import Release
 from bot.schedule.models import (
     CommitmentsFile,
@@ -23,7 +23,6 @@ from bot.schedule.models import (
     placeholder_channels,
 )
 
-COMMITMENTS_FILE = DATA_DIR / "commitments.yml"
 SCHEDULE_FILE = DATA_DIR / "schedule.yml"
 # The day data/commitments.yml was curated: its dates are a mix of past and future relative to it.
 CURATED_ON = dt.date(2026, 11, 28)
@@ -111,7 +110,7 @@ def test_header_tells_admins_the_dates_are_assumptions() -> None:
 
 
 def test_japanese_detail_is_quoted_from_the_release(commitments: CommitmentsFile, release: Release) -> None:
-    original = _norm((DATA_DIR / release.source_file).read_text(encoding="utf-8"))
+    original = _norm((RELEASE_DIR / release.source_file).read_text(encoding="utf-8"))
     for c in commitments.commitments:
         assert _norm(c.detail.ja) in original, c.id
 

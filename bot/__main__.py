@@ -32,7 +32,15 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the Slack message payload instead of text")
     ask.add_argument("--user", default=None, help="act as this Slack user id (admin commands)")
     sub.add_parser("console", help="interactive shell: type what you would type after the slash command")
-    sub.add_parser("check", help="validate manifest.yml, the settings and every file under data/")
+    check = sub.add_parser("check", help="validate manifest.yml, the settings and every file under data/")
+    check.add_argument("--strict", action="store_true", help="a field not yet translated is an error, not a warning")
+    export = sub.add_parser("export", help="write the follow-ups CSV (UTF-8 with BOM, for Excel)")
+    export.add_argument(
+        "--output",
+        "-o",
+        default=None,
+        help="file to write, - for standard output (default followups-YYYY-MM-DD.csv in the current folder)",
+    )
     imp = sub.add_parser("import", help="make a release folder from a METI press release (text or saved HTML)")
     imp.add_argument("file", help="the release: text copied from its page, or the saved page")
     imp.add_argument("--url", default=None, help="the release page's address")
@@ -80,10 +88,14 @@ def _main(argv: Sequence[str] | None) -> int:
         # So is Alembic's line per plug-in at every start (the store logs the migrations it runs itself).
         logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
         cmd = args.cmd or ("serve" if settings.bot_token else "console")
+        if cmd == "export":
+            from bot.export.cli import run_export
+
+            return run_export(settings, output=args.output)
         if cmd == "check":
             from bot.check import run_check
 
-            return run_check(settings)
+            return run_check(settings, strict=args.strict)
         from bot.startup import missing_for_serve, start
 
         if cmd == "serve":

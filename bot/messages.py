@@ -127,9 +127,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "admin.usage": {
         "ja": "使い方: `{command} admin schedule` / `{command} admin digest-now [チャンネル]` / "
-        "`{command} admin reload [confirm]`",
+        "`{command} admin reload [confirm]` / `{command} admin audit [ID]` / `{command} admin reopen <ID>`",
         "en": "Usage: `{command} admin schedule` / `{command} admin digest-now [channel]` / "
-        "`{command} admin reload [confirm]`",
+        "`{command} admin reload [confirm]` / `{command} admin audit [id]` / `{command} admin reopen <id>`",
     },
     "admin.no_scheduler": {
         "ja": "スケジューラーは `g7bot serve` でのみ動作します(このコンソールでは使えません)。",
@@ -198,6 +198,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "followups.none": {"ja": "該当なし", "en": "None"},
     "followups.due": {"ja": "期限 {date}", "en": "due {date}"},
     "followups.overdue_by": {"ja": "{days}日超過", "en": "{days} days overdue"},
+    "followups.to_confirm": {"ja": "期日の確認待ち({count}件)", "en": "Dates to confirm ({count})"},
+    "followups.passed_by": {
+        "ja": "仮の期日から{days}日経過、期日の確認を",
+        "en": "assumed date passed {days} days ago: confirm the date",
+    },
     "followups.done_on": {"ja": "{date}完了", "en": "done {date}"},
     "followups.assumed": {"ja": "(仮の期日)", "en": "(assumed date)"},
     "followups.owner": {"ja": "担当: {desk}", "en": "Owner: {desk}"},
@@ -294,12 +299,24 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "Nothing falls due in this period.",
     },
     "digest.nothing_done": {"ja": "最近完了したものはありません。", "en": "Nothing was completed recently."},
+    "digest.to_confirm": {"ja": "期日の確認待ち(仮の期日を過ぎたもの)", "en": "Dates to confirm (assumed date passed)"},
+    "digest.nothing_to_confirm": {"ja": "確認待ちの期日はありません。", "en": "No date is waiting to be confirmed."},
+    # the administrative calendar (bot/calendar): why a day is not a business day
+    "calendar.saturday": {"ja": "土曜日", "en": "Saturday"},
+    "calendar.sunday": {"ja": "日曜日", "en": "Sunday"},
+    "calendar.closure": {"ja": "年末年始の休日", "en": "the year-end closure (29 December to 3 January)"},
+    "calendar.partner_holiday": {"ja": "{country}の祝日({name})", "en": "a public holiday in {country} ({name})"},
     # reminders
     "reminder.title": {"ja": "リマインダー: {title}", "en": "Reminder: {title}"},
     "reminder.due_in": {"ja": "期限まであと{days}日です。", "en": "Due in {days} days."},
     "reminder.due_tomorrow": {"ja": "明日が期限です。", "en": "Due tomorrow."},
     "reminder.due_today": {"ja": "本日が期限です。", "en": "Due today."},
     "reminder.overdue": {"ja": "期限を{days}日過ぎています。", "en": "{days} days overdue."},
+    "reminder.to_confirm": {
+        "ja": "仮の期日を{days}日過ぎました。期日を確認してください。",
+        "en": "The assumed date passed {days} days ago: please confirm the date.",
+    },
+    "reminder.non_working": {"ja": "(この日は{reason}で休日)", "en": "(a non-working day: {reason})"},
     "reminder.snoozed": {"ja": "(スヌーズしたリマインダーです)", "en": "(snoozed reminder)"},
     "reminder.snoozed_by_user": {
         "ja": "({user} さんがスヌーズしたリマインダーです)",
@@ -324,6 +341,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "reminder.button_done": {"ja": "完了", "en": "Done"},
     "reminder.button_snooze_1d": {"ja": "1日後に再通知", "en": "Snooze 1 day"},
     "reminder.button_snooze_1w": {"ja": "1週間後に再通知", "en": "Snooze 1 week"},
+    "reminder.button_snooze_next_business_day": {"ja": "翌営業日に再通知", "en": "Snooze to next business day"},
     "reminder.done_by": {
         "ja": "{user} さんが {when} に完了にしました。",
         "en": "Marked done by {user} on {when}.",
@@ -331,6 +349,81 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "reminder.snoozed_by": {
         "ja": "{user} さんが {when} までスヌーズしました。",
         "en": "Snoozed until {when} by {user}.",
+    },
+    "reminder.button_reopen": {"ja": "完了を取り消す", "en": "Reopen"},
+    "reminder.reopened_by": {
+        "ja": "{user} さんが {when} に完了を取り消しました。",
+        "en": "Reopened by {user} on {when}.",
+    },
+    # the audit record (/g7 admin audit) and reopen (/g7 admin reopen)
+    "admin.audit.title": {"ja": "変更履歴", "en": "Audit log"},
+    "admin.audit.title_one": {"ja": "変更履歴: {commitment}", "en": "Audit log: {commitment}"},
+    "admin.audit.none": {"ja": "記録はまだありません。", "en": "Nothing is recorded yet."},
+    "admin.audit.shown": {
+        "ja": "新しい順に{first}〜{last}件目を表示(全{total}件、時刻は{tz})。",
+        "en": "Entries {first}–{last} of {total}, newest first (times in {tz}).",
+    },
+    "admin.audit.more": {"ja": "続き: `{next}`", "en": "More: `{next}`"},
+    "admin.audit.unknown": {
+        "ja": "「{text}」というフォローアップはありません。IDは `{command} followups` で確認できます。",
+        "en": "There is no follow-up “{text}”. `{command} followups` lists them.",
+    },
+    "admin.audit.surface.button": {"ja": "ボタン", "en": "button"},
+    "admin.audit.surface.slash": {"ja": "コマンド", "en": "command"},
+    "admin.audit.surface.app_home": {"ja": "ホームタブ", "en": "App Home"},
+    "admin.audit.surface.modal": {"ja": "フォーム", "en": "form"},
+    "admin.audit.surface.cli": {"ja": "コマンドライン", "en": "command line"},
+    "admin.audit.surface.scheduler": {"ja": "スケジューラー", "en": "scheduler"},
+    "admin.audit.action.done": {"ja": "完了", "en": "done"},
+    "admin.audit.action.snooze": {"ja": "スヌーズ", "en": "snooze"},
+    "admin.audit.action.reopen": {"ja": "完了取り消し", "en": "reopen"},
+    "admin.audit.action.assign": {"ja": "担当者の設定", "en": "assign"},
+    "admin.audit.action.due_confirm": {"ja": "期日の確定", "en": "date confirmed"},
+    "admin.audit.action.reload": {"ja": "再読込", "en": "reload"},
+    "admin.audit.action.digest_now": {"ja": "ダイジェスト投稿", "en": "digest now"},
+    "admin.audit.system": {"ja": "システム", "en": "the system"},
+    "admin.audit.state.file": {"ja": "データファイルのまま", "en": "as in the data file"},
+    "admin.audit.state.open": {"ja": "未完了", "en": "open"},
+    "admin.audit.state.done": {"ja": "完了", "en": "done"},
+    "admin.audit.state.snoozed": {"ja": "{when}までスヌーズ", "en": "snoozed until {when}"},
+    "admin.audit.reload.applied": {
+        "ja": "適用(追加{added}・削除{removed}・変更{changed})",
+        "en": "applied ({added} added, {removed} removed, {changed} changed)",
+    },
+    "admin.audit.reload.held": {"ja": "確認待ちで保留(削除{removed})", "en": "held for confirm ({removed} removed)"},
+    "admin.audit.reload.refused": {"ja": "拒否(問題{count}件)", "en": "refused ({count} problem(s))"},
+    "admin.audit.digest": {"ja": "投稿先 {channels}", "en": "to {channels}"},
+    "admin.reopen.title": {"ja": "完了の取り消し", "en": "Reopen"},
+    "admin.reopen.usage": {
+        "ja": "取り消すフォローアップのIDを指定してください: `{command} admin reopen <ID>`",
+        "en": "Name the follow-up to reopen: `{command} admin reopen <id>`",
+    },
+    "admin.reopen.reopened": {
+        "ja": "「{title}」を未完了に戻しました(変更履歴に記録済み)。",
+        "en": "“{title}” is open again (recorded in the audit log).",
+    },
+    "admin.reopen.not_done": {"ja": "「{title}」は完了になっていません。", "en": "“{title}” is not marked done."},
+    "admin.reopen.file_done": {
+        "ja": "「{title}」はデータファイルで完了(status: done)になっています。ファイルを直して再読込してください。",
+        "en": "“{title}” is done in the data file (status: done): edit the file, then reload.",
+    },
+    # /g7 followups export
+    "followups.export.title": {"ja": "フォローアップのエクスポート", "en": "Follow-ups export"},
+    "followups.export.sending": {
+        "ja": "フォローアップのCSVファイルを作成し、DMでお送りします…",
+        "en": "Preparing the follow-ups CSV; it will arrive in a direct message…",
+    },
+    "followups.export.comment": {
+        "ja": "G7フォローアップ一覧({count}件、{when}時点)。Excelでそのまま開けます。",
+        "en": "G7 follow-ups ({count}, as of {when}). Opens directly in Excel.",
+    },
+    "followups.export.failed": {
+        "ja": "CSVファイルを送れませんでした({error})。しばらくしてからもう一度お試しください。",
+        "en": "The CSV file could not be sent ({error}). Please try again later.",
+    },
+    "followups.export.unavailable": {
+        "ja": "ファイルはSlackでのみ送れます。手元では `g7bot export` を使ってください。",
+        "en": "Files can be sent only through Slack; locally, run `g7bot export`.",
     },
     # search
     # The header is plain text, where an escape would show as typed: what was searched goes in the text below.
@@ -362,6 +455,12 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "search.cite_line": {"ja": "出典: {release} {lines}行目", "en": "Source: {release}, line {lines}"},
     "search.cite_record": {"ja": "出典: {release}(データ {record})", "en": "Source: {release} (data {record})"},
     "search.link": {"ja": "発表ページ", "en": "release page"},
+    "search.building": {
+        "ja": "全{count}件の発表の索引を作成中です。いまは{release}のみを検索しています。"
+        "しばらくしてからもう一度お試しください。",
+        "en": "The index of all {count} releases is being built: for now, only {release} is searched. "
+        "Try again in a moment.",
+    },
     # citations: where a reply's facts come from (bot/release/citation.py)
     "citation.release": {
         "ja": "出典: {publisher} {published}のニュースリリース「{title}」",

@@ -49,7 +49,7 @@ COMMANDS = ["", "bilateral ", "contact ", "followups ", "zzz", "bilateral france
 class _Digests:
     """Enough of the scheduler for `admin digest-now`: no channel is configured."""
 
-    def request_digest(self, channel: str | None, now: Any) -> list[str]:
+    def request_digest(self, channel: str | None, now: Any, **audit: Any) -> list[str]:
         return []
 
 

@@ -1,8 +1,8 @@
-"""Admins: the next scheduled posts, a digest now, or reload data and schedule.
+"""Admins: the next scheduled posts, a digest now, reload data and schedule, the audit record, reopen.
 
-ja: 管理者向け: 次回の投稿予定、今すぐダイジェスト投稿、データとスケジュールの再読込。
-usage: admin schedule | admin digest-now [channel] | admin reload [confirm]
-examples: admin schedule; admin digest-now; admin digest-now C0123456789; admin reload; admin reload confirm
+ja: 管理者向け: 次回の投稿予定、今すぐダイジェスト投稿、データとスケジュールの再読込、変更履歴、完了の取り消し。
+usage: admin schedule | admin digest-now [channel] | admin reload [confirm] | admin audit [id] | admin reopen <id>
+examples: admin schedule; admin digest-now C0123456789; admin reload confirm; admin audit; admin reopen fr-presidency
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import re
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot.audit.models import Surface, admin_actor
+from bot.commands import admin_audit
 from bot.commands.base import Ask
 from bot.errors import NotAllowed, UserError
 from bot.messages import msg
@@ -40,6 +42,17 @@ _ACTIONS = {
     "reload": "reload",
     "再読込": "reload",
     "再読み込み": "reload",
+    "audit": "audit",
+    "log": "audit",
+    "history": "audit",
+    "履歴": "audit",
+    "変更履歴": "audit",
+    "監査": "audit",
+    "reopen": "reopen",
+    "undo": "reopen",
+    "取り消し": "reopen",
+    "取消": "reopen",
+    "再開": "reopen",
 }
 
 
@@ -55,9 +68,13 @@ class AdminServices(Protocol):
 
     def retrying(self, *, limit: int) -> list[Delivery]: ...
 
-    def request_digest(self, channel: str | None, now: dt.datetime) -> list[str]: ...
+    def request_digest(
+        self, channel: str | None, now: dt.datetime, *, actor: str = ..., surface: Surface = ...
+    ) -> list[str]: ...
 
-    def reload(self, *, confirm: bool = False) -> ReloadResult: ...
+    def reload(
+        self, *, confirm: bool = False, actor: str = ..., surface: Surface = ..., now: dt.datetime | None = None
+    ) -> ReloadResult: ...
 
 
 def _local(at: dt.datetime, tz: str) -> str:
@@ -107,7 +124,7 @@ def _digest_now(ask: Ask, services: AdminServices) -> Reply:
         if not found:
             raise UserError(msg("admin.digest.bad_channel", lang, text=echo(ask.raw_args.split()[-1])))
         channel = found.group(1).upper()
-    channels = services.request_digest(channel, ask.now)
+    channels = services.request_digest(channel, ask.now, actor=admin_actor(ask.user_id), surface="slash")
     if not channels:
         return Reply(title=msg("admin.digest.title", lang), sections=[Section(text=msg("admin.digest.none", lang))])
     listed = ", ".join(f"<#{c}>" for c in channels)
@@ -120,7 +137,7 @@ def _digest_now(ask: Ask, services: AdminServices) -> Reply:
 def _reload(ask: Ask, services: AdminServices) -> Reply:
     lang = ask.lang
     confirm = len(ask.args) > 1 and ask.args[1] in _CONFIRM
-    result = services.reload(confirm=confirm)
+    result = services.reload(confirm=confirm, actor=admin_actor(ask.user_id), surface="slash", now=ask.now)
     title = msg("admin.reload.title", lang)
     if result.problems:
         detail = "\n".join(f"• `{escape(p)}`" for p in result.problems[:_MAX_LINES])
@@ -160,6 +177,10 @@ def run(ask: Ask) -> Reply:
         raise UserError(msg("admin.no_scheduler", lang))
     if action == "schedule":
         return _schedule(ask, services)
+    if action == "audit":
+        return admin_audit.audit(ask, services)  # type: ignore[arg-type]  # FollowupService is both
+    if action == "reopen":
+        return admin_audit.reopen(ask, services)  # type: ignore[arg-type]
     if action == "digest-now":
         return _digest_now(ask, services)
     return _reload(ask, services)

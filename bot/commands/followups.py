@@ -1,8 +1,8 @@
 """Follow-ups from the meeting: overdue, upcoming and done; filter by country, organisation or desk.
 
 ja: 会合後のフォローアップ(期限超過・今後の期限・完了)を表示します。国・機関・窓口で絞り込めます。
-usage: followups [who|desk]
-examples: followups; followups france; followups ai; followups en; フォローアップ カナダ
+usage: followups [who|desk] | followups export
+examples: followups; followups france; followups ai; followups en; フォローアップ カナダ; followups export
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from bot.commands import followups_export
 from bot.commands.base import Ask
 from bot.library import Entry
 from bot.messages import join, msg
@@ -25,7 +26,8 @@ from bot.text import echo, escape
 
 ALIASES = ("followup", "follow-up", "follow-ups", "フォローアップ", "todo", "todos", "commitments", "宿題")
 
-COMMITMENTS_FILE = DATA_DIR / "commitments.yml"
+# Without the follow-up services (tests, no database): the shipped release's own follow-ups.
+COMMITMENTS_FILE = DATA_DIR / "releases" / "meti-2025-12-10-g7-idt" / "commitments.yml"
 SCHEDULE_FILE = DATA_DIR / "schedule.yml"
 # Follow-ups span every release unless `@…` selects some.
 MULTI = True
@@ -109,6 +111,8 @@ def _commitments(ask: Ask, source: FollowupSource) -> list[Commitment]:
 
 
 def run(ask: Ask) -> Reply:
+    if followups_export.asks_export(ask):
+        return followups_export.run(ask)
     source: FollowupSource = ask.services if ask.services is not None else FileSource(ask.release)
     for e in ask.scope:
         if e.commitments or e is ask.chosen:

@@ -8,11 +8,20 @@ from collections.abc import Callable, Mapping
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.calendar import JAPAN, Calendar, non_working_reason
 from bot.messages import format_date, format_numbers, format_range, msg
 from bot.release.citation import cite, cite_several, source_index
 from bot.release.models import Lang, Release
 from bot.reply import Button, Citation, Reply, Section
-from bot.schedule.due import Commitments, DigestItems, as_list, done_date, effective_status
+from bot.schedule.due import (
+    Commitments,
+    DigestItems,
+    as_list,
+    done_date,
+    effective_status,
+    is_past_assumed_date,
+    next_business_day_at,
+)
 from bot.schedule.models import Commitment
 from bot.schedule.occurrence import CommitmentState, Occurrence
 from bot.text import echo, escape
@@ -20,11 +29,15 @@ from bot.text import echo, escape
 ACTION_DONE = "g7_followup_done"
 ACTION_SNOOZE_1D = "g7_followup_snooze_1d"
 ACTION_SNOOZE_1W = "g7_followup_snooze_1w"
-ACTION_IDS = (ACTION_DONE, ACTION_SNOOZE_1D, ACTION_SNOOZE_1W)
+ACTION_SNOOZE_NEXT_BUSINESS_DAY = "g7_followup_snooze_nbd"
+# On a reminder marked done: undo it (the audit keeps both).
+ACTION_REOPEN = "g7_followup_reopen"
+ACTION_IDS = (ACTION_DONE, ACTION_SNOOZE_1D, ACTION_SNOOZE_1W, ACTION_SNOOZE_NEXT_BUSINESS_DAY, ACTION_REOPEN)
 SNOOZE: dict[str, dt.timedelta] = {
     ACTION_SNOOZE_1D: dt.timedelta(days=1),
     ACTION_SNOOZE_1W: dt.timedelta(weeks=1),
 }
+SNOOZE_ACTIONS = (*SNOOZE, ACTION_SNOOZE_NEXT_BUSINESS_DAY)
 BLOCK_ID_PREFIX = "g7_followup:"
 
 Action = Literal["done", "snooze"]
@@ -47,6 +60,16 @@ def _in_release(line: str, release: Release, lang: Lang) -> str:
     published, title = format_date(release.published, lang), escape(release.title(lang))
     name = msg("search.release", lang, published=published, title=title)
     return f"{line}\n    _{msg('followups.in_release', lang, release=name)}_"
+
+
+def snooze_until(
+    action_id: str, now: dt.datetime, *, commitment: Commitment, tz: ZoneInfo, calendar: Calendar
+) -> dt.datetime:
+    """Until when a Snooze button snoozes: a day or a week from `now`, or the next business day in the
+    channel's zone and calendar at the commitment's reminder time."""
+    if action_id == ACTION_SNOOZE_NEXT_BUSINESS_DAY:
+        return next_business_day_at(now, tz=tz, calendar=calendar, at=commitment.remind_at)
+    return now + SNOOZE[action_id]
 
 
 def block_id(commitment: Commitment) -> str:
@@ -87,6 +110,10 @@ def _line(c: Commitment, lang: Lang, release: Release, *, extra: str = "") -> st
 
 def _overdue_line(c: Commitment, today: dt.date, lang: Lang, release: Release) -> str:
     return _line(c, lang, release, extra=msg("followups.overdue_by", lang, days=(today - c.due).days))
+
+
+def _to_confirm_line(c: Commitment, today: dt.date, lang: Lang, release: Release) -> str:
+    return _line(c, lang, release, extra=msg("followups.passed_by", lang, days=(today - c.due).days))
 
 
 def release_and_plan(c: Commitment, lang: Lang) -> list[str]:
@@ -150,6 +177,7 @@ def build_digest_reply(
     # A digest is read by people who were not in the meeting: each open item carries the release's
     # words and the team's plan, labelled, so nobody takes the plan for something agreed.
     overdue = [_with_texts(_overdue_line(c, today, lang, of(c)), c, lang) for c in items.overdue]
+    to_confirm = [_with_texts(_to_confirm_line(c, today, lang, of(c)), c, lang) for c in items.to_confirm]
     upcoming = [_with_texts(_line(c, lang, of(c)), c, lang) for c in items.upcoming]
     done = [_done_line(d.commitment, d.done_on, lang, of(d.commitment)) for d in items.recently_done]
     return Reply(
@@ -157,6 +185,7 @@ def build_digest_reply(
         label=escape(label) if label else None,
         sections=[
             _listing(msg("digest.overdue", lang), overdue, msg("digest.nothing_overdue", lang)),
+            _listing(msg("digest.to_confirm", lang), to_confirm, msg("digest.nothing_to_confirm", lang)),
             _listing(
                 msg("digest.upcoming", lang, days=items.lookahead_days),
                 upcoming,
@@ -166,7 +195,9 @@ def build_digest_reply(
         ],
         footer=[msg("followups.assumptions", lang)],
         citation=_listed_citation(
-            [*items.overdue, *items.upcoming, *(d.commitment for d in items.recently_done)], release, lang
+            [*items.overdue, *items.to_confirm, *items.upcoming, *(d.commitment for d in items.recently_done)],
+            release,
+            lang,
         ),
     )
 
@@ -210,6 +241,8 @@ def _owner_text(commitment: Commitment, release: Release, lang: Lang) -> str:
 
 def _when_due(commitment: Commitment, day: dt.date, lang: Lang) -> str:
     days = (commitment.due - day).days
+    if is_past_assumed_date(commitment, day):
+        return msg("reminder.to_confirm", lang, days=-days)
     if days > 1:
         return msg("reminder.due_in", lang, days=days)
     if days == 1:
@@ -219,10 +252,15 @@ def _when_due(commitment: Commitment, day: dt.date, lang: Lang) -> str:
     return msg("reminder.overdue", lang, days=-days)
 
 
-def _commitment_sections(commitment: Commitment, *, lang: Lang, release: Release, lead: str) -> list[Section]:
+def _commitment_sections(
+    commitment: Commitment, *, lang: Lang, release: Release, lead: str, calendar: Calendar
+) -> list[Section]:
     due = format_date(commitment.due, lang)
     if commitment.due_is_assumption:
         due = f"{due} {msg('followups.assumed', lang)}"
+    reason = non_working_reason(commitment.due, calendar)
+    if reason is not None:
+        due = f"{due} {msg('reminder.non_working', lang, reason=escape(reason(lang)))}"
     fields = [
         f"*{msg('reminder.due', lang)}*\n{due}",
         f"*{msg('reminder.source', lang)}*\n{source_text(commitment, release, lang)}",
@@ -245,8 +283,12 @@ def build_reminder_reply(
     lang: Lang,
     release: Release,
     state: CommitmentState | None,
+    calendar: Calendar = JAPAN,
 ) -> Reply:
-    """A reminder before (or on) the due date, with Done / Snooze buttons carrying the commitment id."""
+    """A reminder before (or on) the due date, with Done / Snooze buttons carrying the commitment id.
+
+    `calendar` is the channel's: a due date on one of its non-working days is shown with a note.
+    """
     tz = ZoneInfo(occurrence.timezone)
     lead = _when_due(commitment, occurrence.at.astimezone(tz).date(), lang)
     if ":snooze:" in occurrence.key:
@@ -255,7 +297,7 @@ def build_reminder_reply(
         lead = f"{lead} {note}"
     return Reply(
         title=msg("reminder.title", lang, title=escape(commitment.title(lang))),
-        sections=_commitment_sections(commitment, lang=lang, release=release, lead=lead),
+        sections=_commitment_sections(commitment, lang=lang, release=release, lead=lead, calendar=calendar),
         citation=_reminder_citation(commitment, release, lang),
         buttons=[
             Button(
@@ -266,6 +308,11 @@ def build_reminder_reply(
             ),
             Button(action_id=ACTION_SNOOZE_1D, text=msg("reminder.button_snooze_1d", lang), value=commitment.id),
             Button(action_id=ACTION_SNOOZE_1W, text=msg("reminder.button_snooze_1w", lang), value=commitment.id),
+            Button(
+                action_id=ACTION_SNOOZE_NEXT_BUSINESS_DAY,
+                text=msg("reminder.button_snooze_next_business_day", lang),
+                value=commitment.id,
+            ),
         ],
         block_id=block_id(commitment),
     )
@@ -280,19 +327,30 @@ def build_resolved_reply(
     release: Release,
     when: dt.datetime,
     tz: ZoneInfo,
+    calendar: Calendar = JAPAN,
 ) -> Reply:
-    """The reminder after a button press (for chat.update): no buttons, and who did what.
+    """The reminder after a button press (for chat.update): who did what; once done, only a Reopen button.
 
     `when` is the moment it was marked done, or the time it is snoozed until.
     """
     key = "reminder.done_by" if action == "done" else "reminder.snoozed_by"
     lead = msg(key, lang, user=mention(user_id), when=format_when(when, tz, lang))
+    reopen = Button(action_id=ACTION_REOPEN, text=msg("reminder.button_reopen", lang), value=commitment.id)
     return Reply(
         title=msg("reminder.title", lang, title=escape(commitment.title(lang))),
-        sections=_commitment_sections(commitment, lang=lang, release=release, lead=lead),
+        sections=_commitment_sections(commitment, lang=lang, release=release, lead=lead, calendar=calendar),
         citation=_reminder_citation(commitment, release, lang),
+        buttons=[reopen] if action == "done" else [],
         block_id=block_id(commitment),
     )
+
+
+def build_reopened_reply(reminder: Reply, *, user_id: str, lang: Lang, when: dt.datetime, tz: ZoneInfo) -> Reply:
+    """A reminder (`build_reminder_reply`, buttons again) saying who reopened it and when."""
+    note = msg("reminder.reopened_by", lang, user=mention(user_id), when=format_when(when, tz, lang))
+    first, *rest = reminder.sections or [Section()]
+    lead = first.model_copy(update={"text": f"{note}\n{first.text}" if first.text else note})
+    return reminder.model_copy(update={"sections": [lead, *rest]})
 
 
 # --- /g7 followups --------------------------------------------------------------------------------
@@ -308,7 +366,8 @@ def build_followups_reply(
     release: Release | ReleaseOf,
     lead: str = "",
 ) -> Reply:
-    """Every follow-up: overdue first, then upcoming by due date, then done (most recent first)."""
+    """Every follow-up: overdue first, then dates to confirm (past an assumed date), then upcoming by due
+    date, then done (most recent first)."""
     today = _local(now, tz).date()
     listed = sorted(as_list(commitments), key=lambda c: (c.due, c.id))
     of = release_of(release)
@@ -319,6 +378,7 @@ def build_followups_reply(
         return _in_release(line, of(c), lang) if several else line
 
     overdue: list[str] = []
+    to_confirm: list[str] = []
     upcoming: list[str] = []
     done: list[tuple[dt.date, str]] = []
     for c in listed:
@@ -326,6 +386,8 @@ def build_followups_reply(
         if effective_status(c, state) == "done":
             day = done_date(c, state, tz)
             done.append((day or c.due, tagged(_done_line(c, day, lang, of(c)), c)))
+        elif is_past_assumed_date(c, today):
+            to_confirm.append(tagged(_to_confirm_line(c, today, lang, of(c)), c))
         elif c.due < today:
             overdue.append(tagged(_overdue_line(c, today, lang, of(c)), c))
         else:
@@ -335,6 +397,7 @@ def build_followups_reply(
     sections = [Section(text=lead)] if lead else []
     sections += [
         _listing(msg("followups.overdue", lang, count=len(overdue)), overdue, none),
+        _listing(msg("followups.to_confirm", lang, count=len(to_confirm)), to_confirm, none),
         _listing(msg("followups.upcoming", lang, count=len(upcoming)), upcoming, none),
         _listing(msg("followups.done", lang, count=len(done)), [line for _, line in done], none),
     ]

@@ -4,39 +4,58 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
+import aiohttp
+from slack_sdk.errors import SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.audit.log import AuditLog
+from bot.audit.models import SYSTEM, AuditAction, Change, Surface
 from bot.blocks import build_message
 from bot.errors import ConfigError
-from bot.release.gazetteer import Gazetteer, load_gazetteer
-from bot.release.loader import load_release
-from bot.release.models import Release
+from bot.export.csv import build_followups_csv, export_filename
+from bot.export.upload import UploadFailed, send_file_by_dm
+from bot.library import Library
+from bot.library.loader import load_library
+from bot.library.owner import LibraryOwner
+from bot.messages import msg
+from bot.release.gazetteer import load_gazetteer
+from bot.release.models import Lang, Release
 from bot.schedule import changes, due
 from bot.schedule.changes import ReloadResult
 from bot.schedule.connect import guard_for
 from bot.schedule.content import (
     ACTION_DONE,
-    SNOOZE,
+    ACTION_REOPEN,
+    SNOOZE_ACTIONS,
     Action,
     build_digest_reply,
     build_reminder_reply,
+    build_reopened_reply,
     build_resolved_reply,
+    format_when,
+    snooze_until,
 )
 from bot.schedule.deliverer import Deliverer, Posting, TickReport
-from bot.schedule.models import Commitment, CommitmentsFile, ScheduleFile, load_commitments, load_schedule
+from bot.schedule.models import Commitment, CommitmentsFile, ScheduleFile, load_schedule
 from bot.schedule.notices import AdminNotices
 from bot.schedule.occurrence import CommitmentState, Occurrence, StateKey, states_by_commitment
 from bot.schedule.store import Delivery, Store
 from bot.settings import Settings
-from bot.text import log_safe
+from bot.text import escape, log_safe
 
 logger = logging.getLogger(__name__)
+
+# What `/g7 admin reopen` found: reopened, not done (nothing to undo), done in the data file, no such commitment.
+ReopenOutcome = Literal["reopened", "not_done", "file_done", "unknown"]
 
 
 # At start-up, occurrences this far back without a record are recorded: posted late within the grace
@@ -59,18 +78,20 @@ class Loaded:
     """One consistent set of files; swapped whole on reload so a bad edit never half-applies."""
 
     schedule: ScheduleFile
+    # Every release's follow-ups (the library's, each with its release_id), as one file.
     commitments: CommitmentsFile
 
 
 def load_files(
-    settings: Settings, release: Release, *, on_bad_schedule: Callable[[ConfigError], None] | None = None
+    settings: Settings, library: Library, *, on_bad_schedule: Callable[[ConfigError], None] | None = None
 ) -> Loaded:
-    """Load and cross-check the schedule and commitments files; ConfigError names file and field.
+    """Load the schedule, and take every release's commitments from `library`; ConfigError names file and field.
 
     With `on_bad_schedule` (answers only: `ask`, the console), a bad schedule is reported through it
     and nothing is scheduled, since answering needs the release and commitments but not the schedule.
     """
-    commitments = load_commitments(settings.commitments_file, release=release)
+    # Validated file by file by the library loader (ids unique across it); the per-file limit is not the library's.
+    commitments = CommitmentsFile.model_construct(commitments=list(library.commitments))
     try:
         schedule = load_schedule(settings.schedule_path)
     except ConfigError as exc:
@@ -86,9 +107,9 @@ class FollowupService:
     settings: Settings
     store: Store
     poster: Poster
-    release: Callable[[], Release]
+    # The library: what every render reads (its current snapshot); a reload swaps it.
+    library: LibraryOwner
     loaded: Loaded
-    set_release: Callable[[Release, Gazetteer], None] = lambda release, gazetteer: None
     owner: str = field(default_factory=instance_id)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
@@ -133,7 +154,17 @@ class FollowupService:
 
     def _state_key(self, commitment: Commitment) -> StateKey:
         """Where the store keeps `commitment`'s state: (its release, its id)."""
-        return (commitment.release_id or self.release().id, commitment.id)
+        return (commitment.release_id or self.library.current.default.id, commitment.id)
+
+    def release(self) -> Release:
+        """The release commands read when none is selected (the library's default)."""
+        return self.library.current.default.release
+
+    def release_of(self, commitment: Commitment) -> Release:
+        """The release `commitment` belongs to, in the current library (the default one if it names none)."""
+        library = self.library.current
+        entry = library.get(commitment.release_id) if commitment.release_id is not None else None
+        return (entry or library.default).release
 
     def _states_at(self, now: dt.datetime) -> Mapping[str, CommitmentState]:
         """One read of the states per tick, not one per message of a fan-out."""
@@ -155,7 +186,6 @@ class FollowupService:
 
     def render(self, occ: Occurrence, now: dt.datetime) -> dict[str, Any]:
         """The Slack message for one occurrence, built from the data as it is at `now`."""
-        release = self.release()
         tz = ZoneInfo(occ.timezone)
         states = self._states_at(now)
         if occ.kind == "digest":
@@ -165,13 +195,21 @@ class FollowupService:
             items = due.digest_items(
                 self.loaded.commitments, states, now, tz=tz, lookahead_days=lookahead, recent_days=recent
             )
+            # Each commitment is shown (and cited) with its own release.
             label = self.loaded.schedule.digest_label(digest)
-            reply = build_digest_reply(items, lang=occ.lang, now=now, tz=tz, release=release, label=label)
+            reply = build_digest_reply(items, lang=occ.lang, now=now, tz=tz, release=self.release_of, label=label)
             return build_message(reply)
         commitment = self.loaded.commitments.get(occ.commitment_id or "")
         if commitment is None:
             raise LookupError(f"commitment {occ.commitment_id!r} is no longer in the data")
-        reply = build_reminder_reply(commitment, occ, lang=occ.lang, release=release, state=states.get(commitment.id))
+        reply = build_reminder_reply(
+            commitment,
+            occ,
+            lang=occ.lang,
+            release=self.release_of(commitment),
+            state=states.get(commitment.id),
+            calendar=self.loaded.schedule.channel_calendar(occ.channel),
+        )
         return build_message(reply)
 
     @property
@@ -240,22 +278,49 @@ class FollowupService:
             for d in chosen
         ]
 
-    def request_digest(self, channel: str | None, now: dt.datetime) -> list[str]:
+    def request_digest(
+        self, channel: str | None, now: dt.datetime, *, actor: str = SYSTEM, surface: Surface = "cli"
+    ) -> list[str]:
         occurrences = self.digest_occurrences(channel, now)
         for occ in occurrences:
             self.spawn(self.deliverer.post_now(occ, now))
-        return [o.channel for o in occurrences]
+        channels = [o.channel for o in occurrences]
+        change = Change(actor=actor, surface=surface, action="digest_now")
+        self.audit.record(change, at=now, after={"channels": channels, "keys": [o.key for o in occurrences]})
+        return channels
 
-    def reload(self, *, confirm: bool = False) -> ReloadResult:
+    def reload(
+        self,
+        *,
+        confirm: bool = False,
+        actor: str = SYSTEM,
+        surface: Surface = "cli",
+        now: dt.datetime | None = None,
+    ) -> ReloadResult:
+        """`_reload`, and its audit entry (applied, held for confirmation, or refused, with what it found)."""
+        result = self._reload(confirm=confirm)
+        found = result.changes
+        after = {
+            "applied": result.applied,
+            "confirm": confirm,
+            "added": [list(item) for item in found.added],
+            "removed": [list(item) for item in found.removed],
+            "changed": [list(item) for item in found.changed],
+            "problems": list(result.problems),
+        }
+        change = Change(actor=actor, surface=surface, action="reload")
+        self.audit.record(change, at=now or self.clock(), after=after)
+        return result
+
+    def _reload(self, *, confirm: bool = False) -> ReloadResult:
         """Reload release, commitments and schedule together, validated as at start-up.
 
         On error the old data keeps serving. A reload that would remove a digest, a reminder channel
         or a commitment (as a file cut short at a line boundary does) applies nothing unless `confirm`.
         """
         try:
-            release = load_release(self.settings.release_file)
-            gazetteer = load_gazetteer(self.settings.gazetteer_file)
-            loaded = load_files(self.settings, release)
+            library = load_library(self.settings, gazetteer=load_gazetteer(self.settings.gazetteer_file))
+            loaded = load_files(self.settings, library)
         except ConfigError as exc:
             logger.warning("reload refused, keeping the previous data:\n%s", exc.describe())
             return ReloadResult(problems=tuple(exc.describe().splitlines()))
@@ -271,8 +336,8 @@ class FollowupService:
                 ", ".join(f"{kind} {key}" for kind, key in found.removed),
             )
             return ReloadResult(changes=found)
-        # Only now, with every file valid, swap them all.
-        self.set_release(release, gazetteer)
+        # Only now, with every file valid, swap them all: requests already running keep the snapshot they took.
+        self.library.swap(library)
         self.loaded = loaded
         logger.info(
             "reloaded data and schedule (%d added, %d removed, %d changed)",
@@ -296,7 +361,7 @@ class FollowupService:
         if commitment is None:
             logger.warning("button for unknown commitment %s ignored", log_safe(commitment_id))
             return
-        if action_id != ACTION_DONE and action_id not in SNOOZE:
+        if action_id not in {ACTION_DONE, ACTION_REOPEN} and action_id not in SNOOZE_ACTIONS:
             logger.warning("unknown follow-up action %s ignored", log_safe(action_id))
             return
         posted = await asyncio.to_thread(
@@ -312,6 +377,9 @@ class FollowupService:
             return
         channel, ts = posted.channel, posted.message_ts
         release_id = self._state_key(commitment)[0]
+        if action_id == ACTION_REOPEN:
+            await self._reopen_pressed(commitment, posted, user_id=user_id, now=now)
+            return
         state = await asyncio.to_thread(self.store.state, commitment_id, release_id=release_id)
         action: Action
         if action_id == ACTION_DONE:
@@ -319,7 +387,12 @@ class FollowupService:
                 logger.info("Done on %s ignored: already done", commitment_id)
                 return
             if not await asyncio.to_thread(
-                self.store.set_done, commitment_id, release_id=release_id, by=user_id, now=now
+                self.store.set_done,
+                commitment_id,
+                release_id=release_id,
+                by=user_id,
+                now=now,
+                audit=self._change("done", user_id, "button", commitment),
             ):
                 logger.info("Done on %s ignored: another press got there first", commitment_id)
                 return
@@ -328,9 +401,21 @@ class FollowupService:
             if state.status == "done" or (state.snoozed_until is not None and state.snoozed_until > now):
                 logger.info("Snooze on %s ignored: already done or snoozed", commitment_id)
                 return
-            when = now + SNOOZE[action_id]
+            when = snooze_until(
+                action_id,
+                now,
+                commitment=commitment,
+                tz=self.loaded.schedule.channel_timezone(channel),
+                calendar=self.loaded.schedule.channel_calendar(channel),
+            )
             if not await asyncio.to_thread(
-                self.store.snooze, commitment_id, release_id=release_id, until=when, by=user_id, now=now
+                self.store.snooze,
+                commitment_id,
+                release_id=release_id,
+                until=when,
+                by=user_id,
+                now=now,
+                audit=self._change("snooze", user_id, "button", commitment),
             ):
                 logger.info("Snooze on %s ignored: another press got there first", commitment_id)
                 return
@@ -338,9 +423,96 @@ class FollowupService:
         lang = self.loaded.schedule.channel_lang(channel)
         tz = self.loaded.schedule.channel_timezone(channel)
         reply = build_resolved_reply(
-            commitment, action=action, user_id=user_id, lang=lang, release=self.release(), when=when, tz=tz
+            commitment,
+            action=action,
+            user_id=user_id,
+            lang=lang,
+            release=self.release_of(commitment),
+            when=when,
+            tz=tz,
+            calendar=self.loaded.schedule.channel_calendar(channel),
         )
         await self.poster.update(channel, ts, build_message(reply))
+
+    # ---- audit and reopen --------------------------------------------------------------------
+    @functools.cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.store)
+
+    def _change(self, action: AuditAction, actor: str, surface: Surface, commitment: Commitment) -> Change:
+        return Change(
+            actor=actor,
+            surface=surface,
+            action=action,
+            release_id=self._state_key(commitment)[0],
+            commitment_id=commitment.id,
+        )
+
+    def reopen(self, commitment_id: str, *, actor: str, surface: Surface, now: dt.datetime) -> ReopenOutcome:
+        """Undo Done (`/g7 admin reopen`): only a commitment a user marked done; the audit records it."""
+        commitment = self.loaded.commitments.get(commitment_id)
+        if commitment is None:
+            return "unknown"
+        if commitment.status == "done":
+            return "file_done"  # the data file says so: no state row can undo it
+        release_id = self._state_key(commitment)[0]
+        if self.store.state(commitment.id, release_id=release_id).status != "done":
+            return "not_done"
+        change = self._change("reopen", actor, surface, commitment)
+        if self.store.reopen(commitment.id, release_id=release_id, by=actor, now=now, audit=change):
+            return "reopened"
+        return "not_done"
+
+    async def _reopen_pressed(
+        self, commitment: Commitment, posted: Delivery, *, user_id: str, now: dt.datetime
+    ) -> None:
+        """The Reopen button on a reminder marked done: open it again and give the reminder its buttons back."""
+        outcome = await asyncio.to_thread(self.reopen, commitment.id, actor=user_id, surface="button", now=now)
+        if outcome != "reopened" or posted.message_ts is None:
+            logger.info("Reopen on %s ignored: %s", commitment.id, outcome)
+            return
+        self._states_cache = None
+        occ = posted.to_occurrence()
+        state = await asyncio.to_thread(self.store.state, commitment.id, release_id=self._state_key(commitment)[0])
+        reminder = build_reminder_reply(
+            commitment, occ, lang=occ.lang, release=self.release_of(commitment), state=state
+        )
+        tz = self.loaded.schedule.channel_timezone(posted.channel)
+        reply = build_reopened_reply(reminder, user_id=user_id, lang=occ.lang, when=now, tz=tz)
+        await self.poster.update(posted.channel, posted.message_ts, build_message(reply))
+
+    # ---- export ------------------------------------------------------------------------------
+    def followups_csv(self) -> tuple[bytes, int]:
+        """Every loaded follow-up as the export CSV (bot.export.csv), and how many rows it has."""
+        items = [(self.release_of(c), c) for c in self.loaded.commitments.commitments]
+        tz = self.loaded.schedule.reminder_timezone()
+        return build_followups_csv(items, self.states(), tz=tz), len(items)
+
+    def request_export(self, *, user_id: str, lang: Lang, now: dt.datetime) -> bool:
+        """Send `user_id` the CSV by DM, after the ack; False when there is no Slack to send it through (console)."""
+        client = getattr(self.poster, "client", None)
+        if not isinstance(client, AsyncWebClient) or not user_id:
+            return False
+        self.spawn(self._send_export(client, user_id=user_id, lang=lang, now=now))
+        return True
+
+    async def _send_export(self, client: AsyncWebClient, *, user_id: str, lang: Lang, now: dt.datetime) -> None:
+        tz = self.loaded.schedule.reminder_timezone()
+        content, count = await asyncio.to_thread(self.followups_csv)
+        filename = export_filename(now, tz)
+        comment = msg("followups.export.comment", lang, count=count, when=format_when(now, tz, lang))
+        try:
+            await send_file_by_dm(
+                client, user_id=user_id, filename=filename, content=content, title=filename, comment=comment
+            )
+        except UploadFailed as exc:
+            logger.warning("export for %s failed at %s: %s", log_safe(user_id), exc.step, log_safe(exc.reason))
+            # A DM by user id reaches the person even when conversations.open was what failed.
+            text = msg("followups.export.failed", lang, error=f"{exc.step}: {escape(exc.reason)}")
+            try:
+                await client.chat_postMessage(channel=user_id, text=text)
+            except (SlackClientError, aiohttp.ClientError, TimeoutError) as again:
+                logger.warning("could not tell %s that the export failed: %r", log_safe(user_id), again)
 
     def _posted_reminder(self, commitment_id: str, *, release_id: str, channel: str, ts: str) -> Delivery | None:
         """The sent reminder of `commitment_id` of `release_id` that is message `ts` in `channel`, if one was posted."""

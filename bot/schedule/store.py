@@ -47,6 +47,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from bot.audit import table as audit_table
+from bot.audit.models import Change
 from bot.errors import ConfigError
 from bot.schedule.occurrence import CommitmentState, Occurrence, StateKey
 
@@ -155,6 +157,9 @@ seen_requests = Table(
     Column("seen_at", UtcDateTime(), nullable=False),
     Index("ix_seen_requests_seen_at", "seen_at"),
 )
+
+# Who changed what, from where, before -> after (bot.audit): appended in the change's own transaction.
+audit_log = audit_table.define(metadata, UtcDateTime())
 
 
 @dataclass(frozen=True)
@@ -755,25 +760,63 @@ class Store:
             return CommitmentState(commitment_id=commitment_id, release_id=release_id)
         return CommitmentState.model_validate(dict(row._mapping))
 
-    def set_done(self, commitment_id: str, *, release_id: str, by: str, now: dt.datetime) -> bool:
+    def set_done(
+        self, commitment_id: str, *, release_id: str, by: str, now: dt.datetime, audit: Change | None = None
+    ) -> bool:
         """Mark done; False when it already was (two presses at once, on any instances: one wins)."""
         still_open = commitment_states.c.status != "done"
         return self._set_state(
-            commitment_id, release_id=release_id, status="done", snoozed_until=None, by=by, now=now, only_if=still_open
+            commitment_id,
+            release_id=release_id,
+            status="done",
+            snoozed_until=None,
+            by=by,
+            now=now,
+            only_if=still_open,
+            audit=audit,
         )
 
-    def snooze(self, commitment_id: str, *, release_id: str, until: dt.datetime, by: str, now: dt.datetime) -> bool:
+    def snooze(
+        self,
+        commitment_id: str,
+        *,
+        release_id: str,
+        until: dt.datetime,
+        by: str,
+        now: dt.datetime,
+        audit: Change | None = None,
+    ) -> bool:
         """Snooze until `until`; False when it is done or already snoozed past `now` (one of two presses wins)."""
         awake = and_(
             commitment_states.c.status != "done",
             or_(commitment_states.c.snoozed_until.is_(None), commitment_states.c.snoozed_until <= now),
         )
         return self._set_state(
-            commitment_id, release_id=release_id, status="open", snoozed_until=until, by=by, now=now, only_if=awake
+            commitment_id,
+            release_id=release_id,
+            status="open",
+            snoozed_until=until,
+            by=by,
+            now=now,
+            only_if=awake,
+            audit=audit,
         )
 
-    def reopen(self, commitment_id: str, *, release_id: str, by: str, now: dt.datetime) -> bool:
-        return self._set_state(commitment_id, release_id=release_id, status="open", snoozed_until=None, by=by, now=now)
+    def reopen(
+        self, commitment_id: str, *, release_id: str, by: str, now: dt.datetime, audit: Change | None = None
+    ) -> bool:
+        """Open again (undo Done); with `audit`, only a done one, and the entry is written with the change."""
+        was_done = None if audit is None else commitment_states.c.status == "done"
+        return self._set_state(
+            commitment_id,
+            release_id=release_id,
+            status="open",
+            snoozed_until=None,
+            by=by,
+            now=now,
+            only_if=was_done,
+            audit=audit,
+        )
 
     def _set_state(
         self,
@@ -785,10 +828,13 @@ class Store:
         by: str,
         now: dt.datetime,
         only_if: Any = None,
+        audit: Change | None = None,
     ) -> bool:
         """Upsert; a click older than the stored one (a slow instance) does not overwrite a newer one.
 
         `only_if` is a further condition on the stored row, checked in the same statement (compare and set).
+        With `audit`, a change that happens is recorded in audit_log in the same transaction; one that
+        does not (the compare and set refused it) records nothing.
         """
         values: Mapping[str, object] = {
             "release_id": release_id,
@@ -802,19 +848,29 @@ class Store:
             postgresql.insert(commitment_states) if self.dialect == "postgresql" else sqlite.insert(commitment_states)
         )
         stmt = insert.values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["release_id", "commitment_id"],
-            set_={name: stmt.excluded[name] for name in ("status", "snoozed_until", "updated_by", "updated_at")},
-            where=and_(
-                or_(
-                    commitment_states.c.updated_at.is_(None),
-                    commitment_states.c.updated_at <= stmt.excluded.updated_at,
+
+        def attempt(conn: Connection, unchanged: Any = None) -> bool:
+            upsert = stmt.on_conflict_do_update(
+                index_elements=["release_id", "commitment_id"],
+                set_={name: stmt.excluded[name] for name in ("status", "snoozed_until", "updated_by", "updated_at")},
+                where=and_(
+                    or_(
+                        commitment_states.c.updated_at.is_(None),
+                        commitment_states.c.updated_at <= stmt.excluded.updated_at,
+                    ),
+                    true() if only_if is None else only_if,
+                    true() if unchanged is None else unchanged,
                 ),
-                true() if only_if is None else only_if,
-            ),
-        )
-        with self._tx() as conn:
-            return conn.execute(stmt.returning(commitment_states.c.commitment_id)).first() is not None
+            )
+            return conn.execute(upsert.returning(commitment_states.c.commitment_id)).first() is not None
+
+        if audit is None:
+            with self._tx() as conn:
+                return attempt(conn)
+        from bot.audit.log import record_state_change  # it reads audit_log from here
+
+        key = {"release_id": release_id, "commitment_id": commitment_id}
+        return record_state_change(self._tx, attempt, table=commitment_states, key=key, change=audit, at=now)
 
 
 def _unreachable(exc: DBAPIError) -> bool:
@@ -963,5 +1019,6 @@ __all__ = [
     "Identity",
     "Store",
     "UtcDateTime",
+    "audit_log",
     "head_revision",
 ]

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from tests.helpers import set_clock
 from tests.schedule.test_service import PARIS_CHANNEL, Started, data_dir, slash, started
-from tests.slack_standin import Fault, SlackStandIn
+from tests.slack_standin import SlackStandIn, posts_by_channel
 
 __all__ = ["data_dir", "started"]  # fixtures, used by name
 
@@ -15,15 +16,15 @@ NOW = dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC)
 
 
 def test_a_post_refused_for_good_is_listed_with_what_to_fix(started: Started, slack: SlackStandIn) -> None:
-    slack.add_fault(Fault("chat.postMessage", status=200, times=10, body={"ok": False, "error": "not_in_channel"}))
-    started.runtime.clock = lambda: NOW
+    slack.channel_errors[PARIS_CHANNEL] = "not_in_channel"
+    set_clock(started, lambda: NOW)
     slash(started, f"admin digest-now {PARIS_CHANNEL} en")
     assert started.service.store.counts()["failed"] == 1
     text = slash(started, "admin schedule en")["text"]
     assert "refused for good" in text
     assert "not_in_channel" in text and "/invite" in text
     assert PARIS_CHANNEL in text
-    assert len(slack.posts()) == 1
+    assert len(posts_by_channel(slack.posts())[PARIS_CHANNEL]) == 1, "a permanent refusal is not retried"
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

@@ -15,7 +15,7 @@ from bot.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, build_message
 from bot.commands import followups
 from bot.commands.base import Ask, Command
 from bot.messages import MESSAGES, format_date, msg
-from bot.release.loader import DATA_DIR
+from bot.release.loader import COMMITMENTS_FILE, DATA_DIR
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import LANGS, Lang, Release
 from bot.reply import Reply
@@ -23,6 +23,7 @@ from bot.schedule.content import (
     ACTION_DONE,
     ACTION_SNOOZE_1D,
     ACTION_SNOOZE_1W,
+    ACTION_SNOOZE_NEXT_BUSINESS_DAY,
     build_digest_reply,
     build_followups_reply,
     build_reminder_reply,
@@ -76,7 +77,7 @@ def within_limits(reply: Reply) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def data() -> CommitmentsFile:
-    return load_commitments(DATA_DIR / "commitments.yml")
+    return load_commitments(COMMITMENTS_FILE)
 
 
 def reminder_at(c: Commitment, at: dt.datetime, key: str | None = None) -> Occurrence:
@@ -97,6 +98,7 @@ MIX = [
     commitment("soon", "2026-12-04", due_is_assumption=False, assumption_note=None),
     commitment("later", "2027-03-01"),
     commitment("finished", "2026-11-27", status="done", done_on="2026-11-26", owner_desk="general"),
+    commitment("late", "2026-11-25", due_is_assumption=False, assumption_note=None),
 ]
 
 
@@ -106,12 +108,15 @@ def test_digest_sections(lang: Lang, release: Release) -> None:
     reply = build_digest_reply(items, lang=lang, now=NOW, tz=TOKYO, release=release)
     assert reply.title == msg("digest.title", lang, date=format_date(dt.date(2026, 11, 30), lang))
     overdue = section_with(reply, msg("digest.overdue", lang))
+    to_confirm = section_with(reply, msg("digest.to_confirm", lang))
     upcoming = section_with(reply, msg("digest.upcoming", lang, days=14))
     done = section_with(reply, msg("digest.recent", lang, days=7))
-    assert "past-due" in overdue and msg("followups.overdue_by", lang, days=10) in overdue
+    # A confirmed date past is overdue; an assumed one past is a date to confirm, never overdue.
+    assert "late" in overdue and msg("followups.overdue_by", lang, days=5) in overdue and "past-due" not in overdue
+    assert "past-due" in to_confirm and msg("followups.passed_by", lang, days=10) in to_confirm
     assert "soon" in upcoming and "later" not in text_of(reply)
     assert format_date(dt.date(2026, 12, 4), lang) in upcoming
-    assert msg("followups.assumed", lang) in overdue
+    assert msg("followups.assumed", lang) in to_confirm and msg("followups.assumed", lang) not in overdue
     assert msg("followups.assumed", lang) not in upcoming  # "soon" has a real date
     assert "finished" in done and format_date(dt.date(2026, 11, 26), lang) in done
     assert release.desk("ai-digital").topic(lang) in upcoming
@@ -135,11 +140,11 @@ def test_digest_of_the_shipped_data(data: CommitmentsFile, release: Release) -> 
     }
     items = digest_items(data, pressed, NOW, tz=TOKYO, lookahead_days=14, recent_days=7)
     reply = build_digest_reply(items, lang="ja", now=NOW, tz=TOKYO, release=release)
-    text = text_of(reply)
-    assert "G7量子技術合同作業部会" in section_with(reply, msg("digest.overdue", "ja"))
+    assert "G7量子技術合同作業部会" in section_with(reply, msg("digest.to_confirm", "ja"))
     assert "フランス" in section_with(reply, msg("digest.upcoming", "ja", days=14))
     assert "カナダ" in section_with(reply, msg("digest.recent", "ja", days=7))
-    assert msg("digest.nothing_overdue", "ja") not in text
+    # Every shipped date is an assumption: the digest no longer opens with overdue items.
+    assert msg("digest.nothing_overdue", "ja") in section_with(reply, msg("digest.overdue", "ja"))
     within_limits(reply)
 
 
@@ -155,11 +160,13 @@ def test_reminder_buttons(release: Release) -> None:
         (ACTION_DONE, "fr-presidency", "primary"),
         (ACTION_SNOOZE_1D, "fr-presidency", None),
         (ACTION_SNOOZE_1W, "fr-presidency", None),
+        (ACTION_SNOOZE_NEXT_BUSINESS_DAY, "fr-presidency", None),
     ]
-    assert (ACTION_DONE, ACTION_SNOOZE_1D, ACTION_SNOOZE_1W) == (
+    assert (ACTION_DONE, ACTION_SNOOZE_1D, ACTION_SNOOZE_1W, ACTION_SNOOZE_NEXT_BUSINESS_DAY) == (
         "g7_followup_done",
         "g7_followup_snooze_1d",
         "g7_followup_snooze_1w",
+        "g7_followup_snooze_nbd",
     )
     actions = [b for b in within_limits(reply)["blocks"] if b["type"] == "actions"]
     assert len(actions) == 1
@@ -168,8 +175,14 @@ def test_reminder_buttons(release: Release) -> None:
         ACTION_DONE,
         ACTION_SNOOZE_1D,
         ACTION_SNOOZE_1W,
+        ACTION_SNOOZE_NEXT_BUSINESS_DAY,
     ]
-    assert [e["text"]["text"] for e in actions[0]["elements"]] == ["Done", "Snooze 1 day", "Snooze 1 week"]
+    assert [e["text"]["text"] for e in actions[0]["elements"]] == [
+        "Done",
+        "Snooze 1 day",
+        "Snooze 1 week",
+        "Snooze to next business day",
+    ]
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -197,7 +210,7 @@ def test_reminder_content(lang: Lang, release: Release) -> None:
         pytest.param(dt.date(2026, 11, 11), "reminder.due_in", {"days": 30}, id="thirty-days"),
         pytest.param(dt.date(2026, 12, 10), "reminder.due_tomorrow", {}, id="tomorrow"),
         pytest.param(dt.date(2026, 12, 11), "reminder.due_today", {}, id="today"),
-        pytest.param(dt.date(2026, 12, 14), "reminder.overdue", {"days": 3}, id="snoozed-past-due"),
+        pytest.param(dt.date(2026, 12, 14), "reminder.to_confirm", {"days": 3}, id="snoozed-past-assumed-date"),
     ],
 )
 def test_reminder_says_how_far_the_due_date_is(
@@ -285,11 +298,11 @@ def test_every_shipped_reminder_shows_both_labelled(lang: Lang, data: Commitment
 def test_digest_shows_the_release_and_the_plan_labelled(lang: Lang, data: CommitmentsFile, release: Release) -> None:
     items = digest_items(data, NO_STATES, NOW, tz=TOKYO, lookahead_days=14, recent_days=7)
     reply = build_digest_reply(items, lang=lang, now=NOW, tz=TOKYO, release=release)
-    overdue = section_with(reply, msg("digest.overdue", lang))
+    to_confirm = section_with(reply, msg("digest.to_confirm", lang))
     upcoming = section_with(reply, msg("digest.upcoming", lang, days=14))
-    assert items.overdue and items.upcoming
-    for c in items.overdue:
-        assert release_says(c, lang) in overdue and team_plan(c, lang) in overdue, c.id
+    assert items.to_confirm and items.upcoming
+    for c in items.to_confirm:
+        assert release_says(c, lang) in to_confirm and team_plan(c, lang) in to_confirm, c.id
     for c in items.upcoming:
         assert release_says(c, lang) in upcoming and team_plan(c, lang) in upcoming, c.id
     within_limits(reply)
@@ -327,7 +340,10 @@ def test_resolved_done(lang: Lang, release: Release) -> None:
     reply = build_resolved_reply(
         c, action="done", user_id="U0ABCDEF12", lang=lang, release=release, when=when, tz=TOKYO
     )
-    assert reply.buttons == []
+    # Done and Snooze are gone; Done can be undone.
+    assert [(b.action_id, b.value, b.text) for b in reply.buttons] == [
+        ("g7_followup_reopen", c.id, msg("reminder.button_reopen", lang))
+    ]
     expected = msg(
         "reminder.done_by",
         lang,
@@ -336,7 +352,8 @@ def test_resolved_done(lang: Lang, release: Release) -> None:
     )
     assert reply.sections[0].text.startswith(expected)
     message = within_limits(reply)
-    assert not [b for b in message["blocks"] if b["type"] == "actions"]
+    (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == ["g7_followup_reopen"]
 
 
 def test_resolved_snooze_with_a_hostile_user_id(release: Release) -> None:
@@ -440,19 +457,22 @@ def test_followups_command_is_described_by_its_docstring() -> None:
     assert command.name == "followups"
     assert {"フォローアップ", "todo"} <= set(command.aliases)
     assert command.summary.ja.startswith("会合後のフォローアップ")
-    assert command.usage == "followups [who|desk]"
+    assert command.usage == "followups [who|desk] | followups export"
     assert "followups france" in command.examples
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_followups_from_the_data_files_without_a_database(lang: Lang, lookup: ReleaseLookup) -> None:
     reply = followups.run(ask(lookup, lang=lang))
-    data = load_commitments(DATA_DIR / "commitments.yml")
+    data = load_commitments(COMMITMENTS_FILE)
     assert reply.title == msg("followups.title", lang, count=len(data.commitments))
     today = NOW.astimezone(TOKYO).date()
-    overdue_count = sum(1 for c in data.commitments if c.due < today)
-    overdue = section_with(reply, msg("followups.overdue", lang, count=overdue_count))
-    assert data.get("quantum-wg").title(lang) in overdue  # type: ignore[union-attr]
+    overdue_count = sum(1 for c in data.commitments if c.due < today and not c.due_is_assumption)
+    to_confirm_count = sum(1 for c in data.commitments if c.due < today and c.due_is_assumption)
+    assert overdue_count == 0 and to_confirm_count > 0
+    section_with(reply, msg("followups.overdue", lang, count=overdue_count))
+    to_confirm = section_with(reply, msg("followups.to_confirm", lang, count=to_confirm_count))
+    assert data.get("quantum-wg").title(lang) in to_confirm  # type: ignore[union-attr]
     assert all(c.status == "open" for c in data.commitments)
     assert load_schedule(DATA_DIR / "schedule.yml").reminder_timezone() == TOKYO
     within_limits(reply)
@@ -462,7 +482,8 @@ def test_followups_from_the_service_with_states(lookup: ReleaseLookup) -> None:
     cs = [
         commitment("a-open", "2026-12-20"),
         commitment("b-pressed", "2026-12-01"),
-        commitment("c-late", "2026-11-20", owner_desk="general"),
+        commitment("c-late", "2026-11-20", owner_desk="general", due_is_assumption=False, assumption_note=None),
+        commitment("d-assumed", "2026-11-21"),
     ]
     states = {
         "b-pressed": CommitmentState(
@@ -472,6 +493,7 @@ def test_followups_from_the_service_with_states(lookup: ReleaseLookup) -> None:
     reply = followups.run(ask(lookup, services=FakeSource(cs, states)))
     assert "Item a-open" in section_with(reply, msg("followups.upcoming", "en", count=1))
     assert "Item c-late" in section_with(reply, msg("followups.overdue", "en", count=1))
+    assert "Item d-assumed" in section_with(reply, msg("followups.to_confirm", "en", count=1))
     done = section_with(reply, msg("followups.done", "en", count=1))
     # Dates are in the reminder time zone (Paris here): 10:00 UTC on the 29th is still the 29th.
     assert "Item b-pressed" in done and format_date(dt.date(2026, 11, 29), "en") in done
@@ -488,7 +510,7 @@ def test_followups_from_the_service_with_states(lookup: ReleaseLookup) -> None:
 def test_followups_filter(
     words: tuple[str, ...], included: list[str], excluded: list[str], what: str, lookup: ReleaseLookup
 ) -> None:
-    data = load_commitments(DATA_DIR / "commitments.yml")
+    data = load_commitments(COMMITMENTS_FILE)
     reply = followups.run(ask(lookup, *words))
     text = text_of(reply)
     assert reply.sections[0].text == msg("followups.filtered", "en", what=what)

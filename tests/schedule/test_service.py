@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -20,6 +21,7 @@ from bot.schedule.slack_client import build_post_client
 from bot.schedule.wiring import run_tick, start_scheduler
 from bot.settings import ROOT, load_settings
 from bot.startup import Started, start
+from tests.helpers import SettableClock, set_clock
 from tests.slack_standin import SlackStandIn
 
 TOKYO_CHANNEL = "C0TOKYO001"
@@ -62,7 +64,7 @@ def started(data_dir: Path, tmp_path: Path, slack: SlackStandIn, monkeypatch: py
     monkeypatch.setenv("SLACK_API_URL", slack.api_url)
     settings = load_settings()
     poster = Poster(build_post_client("xoxb-test", slack.api_url))
-    yield start(settings, poster=poster)
+    yield start(settings, poster=poster, clock=SettableClock())
 
 
 def slash(started: Started, text: str, *, user: str = ADMIN) -> dict[str, Any]:
@@ -162,6 +164,8 @@ def _post_reminder(started: Started, commitment_id: str, now: dt.datetime) -> st
         pytest.param("g7_followup_done", "done", None, id="done"),
         pytest.param("g7_followup_snooze_1d", "open", 1, id="snooze-1-day"),
         pytest.param("g7_followup_snooze_1w", "open", 7, id="snooze-1-week"),
+        # Friday 2026-12-04 09:00 in Tokyo: the next business day is Monday, 09:00 (3 days on).
+        pytest.param("g7_followup_snooze_nbd", "open", 3, id="snooze-next-business-day"),
     ],
 )
 def test_a_button_updates_the_commitment_and_the_message(
@@ -172,7 +176,7 @@ def test_a_button_updates_the_commitment_and_the_message(
     reminder = posts_to(slack, TOKYO_CHANNEL)[0]
     assert "g7_followup_done" in blocks_text(reminder)
 
-    started.runtime.clock = lambda: now
+    set_clock(started, lambda: now)
     assert _press(started, action_id, channel=TOKYO_CHANNEL, ts=ts, value="fr-presidency") == 200
 
     state = started.service.states()["fr-presidency"]
@@ -190,7 +194,7 @@ def test_a_button_updates_the_commitment_and_the_message(
 def test_done_stops_the_reminders_and_shows_in_followups(started: Started, slack: SlackStandIn) -> None:
     now = dt.datetime(2026, 12, 4, 0, 0, tzinfo=dt.UTC)
     ts = _post_reminder(started, "fr-presidency", now)
-    started.runtime.clock = lambda: now
+    set_clock(started, lambda: now)
     _press(started, "g7_followup_done", channel=TOKYO_CHANNEL, ts=ts, value="fr-presidency")
     upcoming = started.service.next_runs(now, limit=50)
     assert not [o for o in upcoming if o.commitment_id == "fr-presidency"]
@@ -211,7 +215,7 @@ def test_admin_commands_are_refused_to_others(started: Started, slack: SlackStan
 
 
 def test_admin_schedule_lists_the_next_runs(started: Started) -> None:
-    started.runtime.clock = lambda: dt.datetime(2026, 11, 29, 0, 0, tzinfo=dt.UTC)
+    set_clock(started, lambda: dt.datetime(2026, 11, 29, 0, 0, tzinfo=dt.UTC))
     text = slash(started, "admin schedule en")["text"]
     assert "2026-11-30 09:00 JST" in text
     assert "2026-11-30 09:00 CET" in text
@@ -227,7 +231,7 @@ def test_admin_schedule_lists_the_next_runs(started: Started) -> None:
     ],
 )
 def test_admin_digest_now_posts_once(started: Started, slack: SlackStandIn, text: str, channels: set[str]) -> None:
-    started.runtime.clock = lambda: dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC)
+    set_clock(started, lambda: dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC))
     reply = slash(started, text)
     assert "queued" in reply["text"]
     assert {c.args["channel"] for c in slack.posts()} == channels
@@ -281,7 +285,8 @@ def test_after_downtime_misses_are_posted_late_or_skipped_once(started: Started,
     }
     this_week = deliveries[("digest:tokyo-weekly", MONDAY_9_TOKYO)]
     assert (this_week.status, this_week.late) == ("sent", True)
-    last_week = deliveries[("digest:tokyo-weekly", MONDAY_9_TOKYO - dt.timedelta(days=7))]
+    # Last Monday, 23 November, was 勤労感謝の日: that digest was moved to Tuesday 09:00 (on_holiday default).
+    last_week = deliveries[("digest:tokyo-weekly", MONDAY_9_TOKYO - dt.timedelta(days=6))]
     assert last_week.status == "skipped"
 
 
@@ -297,9 +302,9 @@ def test_a_button_press_over_http_is_verified_and_handled(
 
     now = dt.datetime(2026, 12, 4, 0, 0, tzinfo=dt.UTC)
     ts = _post_reminder(started, "fr-presidency", now)
-    started.runtime.clock = lambda: now
-    started.runtime.settings = started.runtime.settings.model_copy(update={"signing_secret": SecretStr(SECRET)})
-    app = build_app(started.runtime)
+    set_clock(started, lambda: now)
+    signed = started.runtime.settings.model_copy(update={"signing_secret": SecretStr(SECRET)})
+    app = build_app(dataclasses.replace(started.runtime, settings=signed)).app
     payload = {
         "type": "block_actions",
         "team": {"id": "T0LOCAL"},
@@ -336,7 +341,7 @@ def test_admin_schedule_shows_posts_waiting_to_be_retried(started: Started, slac
     # A refusal that may pass (Slack's own "ratelimited" answer) waits for a retry; not_in_channel would
     # end the delivery for good (tests/schedule/test_admin_problems.py).
     slack.add_fault(Fault("chat.postMessage", status=200, times=10, body={"ok": False, "error": "ratelimited"}))
-    started.runtime.clock = lambda: dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC)
+    set_clock(started, lambda: dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC))
     slash(started, f"admin digest-now {PARIS_CHANNEL} en")
     assert started.service.store.counts()["pending"] == 1
     text = slash(started, "admin schedule en")["text"]
@@ -346,14 +351,14 @@ def test_admin_schedule_shows_posts_waiting_to_be_retried(started: Started, slac
 
 
 def test_admin_schedule_shows_a_post_refused_for_good(started: Started, slack: SlackStandIn) -> None:
-    from tests.slack_standin import Fault
+    from tests.slack_standin import posts_by_channel
 
-    slack.add_fault(Fault("chat.postMessage", status=200, times=10, body={"ok": False, "error": "not_in_channel"}))
-    started.runtime.clock = lambda: dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC)
+    slack.channel_errors[PARIS_CHANNEL] = "not_in_channel"
+    set_clock(started, lambda: dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC))
     slash(started, f"admin digest-now {PARIS_CHANNEL} en")
     counts = started.service.store.counts()
-    assert (counts["pending"], counts["failed"]) == (0, 1)
-    assert len(slack.calls_to("chat.postMessage")) == 1, "a permanent refusal is not retried"
+    assert (counts["pending"], counts["failed"]) == (0, 1), "the digest failed; the admin's DM is its own delivery"
+    assert len(posts_by_channel(slack.posts())[PARIS_CHANNEL]) == 1, "a permanent refusal is not retried"
     text = slash(started, "admin schedule en")["text"]
     assert "not_in_channel" in text
     assert PARIS_CHANNEL in text

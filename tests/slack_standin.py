@@ -179,6 +179,11 @@ class SlackStandIn:
         for socket in list(self._ws_clients):
             await socket.ws.close()
         await runner.cleanup()
+        # Closing a transport finishes in callbacks the loop runs next (aiohttp 3.14 closes a connection
+        # whose request was never whole, e.g. one the client aborted, that way): let them run before
+        # the loop is closed, or its socket is left open (a ResourceWarning, an error under pytest).
+        for _ in range(3):
+            await asyncio.sleep(0)
 
     # ---- helpers for tests -------------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:

@@ -237,7 +237,7 @@ def test_a_peer_frozen_inside_a_transaction_is_ended_by_the_server_within_second
             assert time.monotonic() - started < 8
             # The server's FATAL "idle-in-transaction timeout" reaches the client, or the socket is already
             # closed by the time it reads (psycopg reports either, depending on which it sees first).
-            with pytest.raises(DBAPIError, match="idle-in-transaction|connection socket closed|server closed"):
+            with pytest.raises(DBAPIError, match=r"idle-in-transaction|connection socket closed|server closed"):
                 conn.execute(text("SELECT 1"))
             conn.invalidate()
             conn.close()

@@ -178,7 +178,14 @@ class SlackStandIn:
         await self._stop.wait()
         for socket in list(self._ws_clients):
             await socket.ws.close()
+        # Connections still open (e.g. a request the client aborted half-way) are closed here, not left to
+        # the garbage collector, whose ResourceWarning would fail whichever test happens to run next.
+        server = runner.server
+        transports = list(getattr(server, "_connections", {}).values()) if server is not None else []
         await runner.cleanup()
+        for transport in transports:
+            if not transport.is_closing():
+                transport.abort()
         # Closing a transport finishes in callbacks the loop runs next (aiohttp 3.14 closes a connection
         # whose request was never whole, e.g. one the client aborted, that way): let them run before
         # the loop is closed, or its socket is left open (a ResourceWarning, an error under pytest).

@@ -399,6 +399,10 @@ class SlackStandIn:
     def _m_conversations_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
         refused = self.channel_errors.get(channel)
+        # A public channel needs channels:read, a private one groups:read (Slack's missing_scope names it).
+        needed = "groups:read" if channel.startswith("G") else "channels:read"
+        if self.scopes is not None and needed not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(sorted(self.scopes))}
         if not channel or refused == "channel_not_found":
             return {"ok": False, "error": "channel_not_found"}
         info: dict[str, Any] = {

@@ -12,6 +12,11 @@ from bot.schedule.poster import SlackDeliveryError
 
 # The reason a refused post is recorded under (status skipped), and the notice's error code.
 EXTERNAL_CHANNEL = "external_channel"
+# The skipped delivery's recorded reason: the code first (the notice finds its posts by it), then what to do.
+EXTERNAL_REASON = (
+    f"{EXTERNAL_CHANNEL}: the channel is shared with another organisation (Slack Connect); "
+    "set allow_external: true on its digest or reminders in data/schedule.yml to post there"
+)
 DEFAULT_TTL = dt.timedelta(minutes=10)
 # conversations.info needs channels:read (public) or groups:read (private): without them the guard cannot look.
 MISSING_SCOPE_HINT = (

@@ -102,7 +102,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 from bot.errors import DeliveryError, LeaseLost
-from bot.schedule.connect import EXTERNAL_CHANNEL, SharedChannelGuard
+from bot.schedule.connect import EXTERNAL_CHANNEL, EXTERNAL_REASON, SharedChannelGuard
 from bot.schedule.notices import NOTICE_KIND, TOKEN_ERRORS, AdminNotices
 from bot.schedule.occurrence import Occurrence
 from bot.schedule.poster import HISTORY_TRUNCATED, HISTORY_UNMARKED, OutcomeUnknown
@@ -237,7 +237,7 @@ class Deliverer:
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         notices: AdminNotices | None = None,
         guard: SharedChannelGuard | None = None,
-        allow_external: Callable[[str], bool] = lambda channel: False,
+        allow_external: Callable[[Delivery], bool] = lambda delivery: False,
         token_probe: dt.timedelta = dt.timedelta(minutes=5),
     ):
         self.store = store
@@ -262,7 +262,8 @@ class Deliverer:
         self._inflight: set[int] = set()
         self._claiming = asyncio.Lock()
         # Admin DMs about permanent failures (None: only the log and `admin schedule` tell), the Slack
-        # Connect guard (None: no check) and the channels the schedule allows to be shared externally.
+        # Connect guard (None: no check) and which posts the schedule lets go to an externally shared channel
+        # (their own digest's or the reminders' allow_external, not any setting of the same channel).
         self.notices = notices
         self.guard = guard
         self.allow_external = allow_external
@@ -448,7 +449,7 @@ class Deliverer:
                 if resolved is not None:
                     return resolved
                 maybe_posted = False
-            if delivery.kind != NOTICE_KIND and await self._external(delivery.channel, now):
+            if delivery.kind != NOTICE_KIND and await self._external(delivery, now):
                 return await self._refuse_external(delivery, now)
             message = await self._render(delivery, now)
 
@@ -555,11 +556,12 @@ class Deliverer:
             return user  # a poster without DMs (the console's) takes the user id itself
         return str(await open_dm(user))
 
-    async def _external(self, channel: str, now: dt.datetime) -> bool:
-        """The Slack Connect guard: `channel` is shared with another organisation and the schedule does not allow it."""
-        if self.guard is None or self.allow_external(channel):
+    async def _external(self, delivery: Delivery, now: dt.datetime) -> bool:
+        """The Slack Connect guard: the channel is shared with another organisation and the schedule does not allow
+        this post there."""
+        if self.guard is None or self.allow_external(delivery):
             return False
-        return await self.guard.external(channel, now=now)
+        return await self.guard.external(delivery.channel, now=now)
 
     async def _render(self, delivery: Delivery, now: dt.datetime) -> Mapping[str, Any]:
         if delivery.kind == NOTICE_KIND:
@@ -576,7 +578,7 @@ class Deliverer:
             delivery.key,
             delivery.channel,
         )
-        await self._record(self.store.finish, delivery, status="skipped", reason=EXTERNAL_CHANNEL, now=now)
+        await self._record(self.store.finish, delivery, status="skipped", reason=EXTERNAL_REASON, now=now)
         await self._notify(delivery.channel, EXTERNAL_CHANNEL, now)
         return "external"
 

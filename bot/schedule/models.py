@@ -285,6 +285,10 @@ class Digest(_Model):
         return validate_crontab(value)
 
 
+DEFAULT_OVERDUE_LIMIT = 3
+OVERDUE_LIMIT_MAX = 60
+
+
 class ReminderSettings(_Model):
     """Where and how commitment reminders are posted (a commitment's own `channel` wins)."""
 
@@ -297,6 +301,9 @@ class ReminderSettings(_Model):
     partner_calendar: CountryCode | None = None
     # Post reminders even if the channel is shared with another organisation (Slack Connect).
     allow_external: bool = False
+    # A confirmed (not assumed) date passed and still open: reminded again every business day at its
+    # remind_at, at most this many times, until Done or Snooze; 0: never.
+    overdue_every_business_day_limit: int = Field(DEFAULT_OVERDUE_LIMIT, ge=0, le=OVERDUE_LIMIT_MAX)
 
 
 class ScheduleFile(_Model):
@@ -334,11 +341,19 @@ class ScheduleFile(_Model):
         own = digest.label if digest is not None else None
         return own or self.label
 
-    def allows_external(self, channel: str) -> bool:
-        """The schedule lets follow-ups go to `channel` even if it is shared with another organisation."""
-        if self.reminders is not None and self.reminders.channel == channel and self.reminders.allow_external:
-            return True
-        return any(d.channel == channel and d.allow_external for d in self.digests)
+    def allows_external(self, key: str) -> bool:
+        """The post `key` may go to a channel shared with another organisation: its own setting says so.
+
+        A digest ("digest:<id>", "digest:<id>:now") follows its own `allow_external`, a reminder
+        ("reminder:...") the reminders'; allowing one digest into a channel lets no other post through.
+        """
+        kind, _, rest = key.partition(":")
+        if kind == "digest":
+            digest_id = rest.split(":", 1)[0]
+            return any(d.id == digest_id and d.allow_external for d in self.digests)
+        if kind == "reminder":
+            return self.reminders is not None and self.reminders.allow_external
+        return False
 
     def digest_timezone(self, digest: Digest) -> ZoneInfo:
         return zone(digest.timezone or self.timezone)
@@ -376,6 +391,11 @@ class ScheduleFile(_Model):
             return self.reminders.lang
         digest = next((d for d in self.digests if d.channel == channel), None)
         return digest.lang if digest is not None else self.reminder_lang
+
+    @property
+    def overdue_limit(self) -> int:
+        """How many overdue re-reminders a commitment gets (one a business day after its due date)."""
+        return self.reminders.overdue_every_business_day_limit if self.reminders is not None else DEFAULT_OVERDUE_LIMIT
 
     @property
     def reminder_lang(self) -> Lang:

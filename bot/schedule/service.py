@@ -8,7 +8,7 @@ import functools
 import logging
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
@@ -118,6 +118,8 @@ class FollowupService:
     last_tick: dt.datetime | None = None
     _current: asyncio.Task[Any] | None = None
     _states_cache: tuple[dt.datetime, Mapping[str, CommitmentState]] | None = None
+    # Told after a follow-up changed, with who changed it: the Home tab re-publishes (bot.listeners.events).
+    on_change: list[Callable[[str | None], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.deliverer = Deliverer(
@@ -136,9 +138,9 @@ class FollowupService:
             allow_external=self._allows_external,
         )
 
-    def _allows_external(self, channel: str) -> bool:
+    def _allows_external(self, delivery: Delivery) -> bool:
         # Asked at each post: the schedule in force, after any reload.
-        return self.loaded.schedule.allows_external(channel)
+        return self.loaded.schedule.allows_external(delivery.key)
 
     # ---- what the followups command reads (FollowupSource) ---------------------------------
     def commitments(self) -> CommitmentsFile:
@@ -397,6 +399,7 @@ class FollowupService:
                 logger.info("Done on %s ignored: another press got there first", commitment_id)
                 return
             action, when = "done", now
+            self.changed(user_id)
         else:
             if state.status == "done" or (state.snoozed_until is not None and state.snoozed_until > now):
                 logger.info("Snooze on %s ignored: already done or snoozed", commitment_id)
@@ -420,6 +423,7 @@ class FollowupService:
                 logger.info("Snooze on %s ignored: another press got there first", commitment_id)
                 return
             action = "snooze"
+            self.changed(user_id)
         lang = self.loaded.schedule.channel_lang(channel)
         tz = self.loaded.schedule.channel_timezone(channel)
         reply = build_resolved_reply(
@@ -460,6 +464,7 @@ class FollowupService:
             return "not_done"
         change = self._change("reopen", actor, surface, commitment)
         if self.store.reopen(commitment.id, release_id=release_id, by=actor, now=now, audit=change):
+            self.changed(actor)
             return "reopened"
         return "not_done"
 
@@ -472,6 +477,7 @@ class FollowupService:
             logger.info("Reopen on %s ignored: %s", commitment.id, outcome)
             return
         self._states_cache = None
+        self.changed(user_id)  # reopen() ran in a worker thread, where it could not
         occ = posted.to_occurrence()
         state = await asyncio.to_thread(self.store.state, commitment.id, release_id=self._state_key(commitment)[0])
         reminder = build_reminder_reply(
@@ -530,6 +536,62 @@ class FollowupService:
         """Wait for work started by commands (digest-now), e.g. before a one-shot `ask` exits."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def changed(self, actor: str | None = None) -> None:
+        """A follow-up changed (`actor` did it): run the on_change hooks after the ack.
+
+        Only on the event loop's thread; a change made in a worker thread is told by its async caller.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        for hook in self.on_change:
+            self.spawn(hook(actor))
+
+    async def press_in_home(self, *, action_id: str, commitment_id: str, user_id: str, now: dt.datetime) -> bool:
+        """A button on the Home tab: Done, Snooze or Reopen, as on a reminder, recorded with surface app_home.
+
+        There is no message to rewrite (the hooks re-publish the tab); the reminders in channels keep their
+        buttons, and a later press there finds the commitment changed already. True when something changed.
+        """
+        commitment = self.loaded.commitments.get(commitment_id)
+        if commitment is None:
+            logger.warning("home button for unknown commitment %s ignored", log_safe(commitment_id))
+            return False
+        release_id = self._state_key(commitment)[0]
+        # Snooze to the next business day: in the zone and calendar of the channel its reminders go to.
+        channel = commitment.channel or self.loaded.schedule.reminder_channel or ""
+        if action_id == ACTION_REOPEN:
+            outcome = await asyncio.to_thread(self.reopen, commitment.id, actor=user_id, surface="app_home", now=now)
+            changed = outcome == "reopened"
+        elif action_id == ACTION_DONE:
+            audit = self._change("done", user_id, "app_home", commitment)
+            changed = await asyncio.to_thread(
+                self.store.set_done, commitment.id, release_id=release_id, by=user_id, now=now, audit=audit
+            )
+        elif action_id in SNOOZE_ACTIONS:
+            until = snooze_until(
+                action_id,
+                now,
+                commitment=commitment,
+                tz=self.loaded.schedule.channel_timezone(channel),
+                calendar=self.loaded.schedule.channel_calendar(channel),
+            )
+            audit = self._change("snooze", user_id, "app_home", commitment)
+            # The store refuses a done or still snoozed commitment (two presses at once: one wins).
+            changed = await asyncio.to_thread(
+                self.store.snooze, commitment.id, release_id=release_id, until=until, by=user_id, now=now, audit=audit
+            )
+        else:
+            logger.warning("unknown follow-up action %s ignored", log_safe(action_id))
+            return False
+        if not changed:
+            logger.info("home button %s on %s changed nothing", log_safe(action_id), commitment.id)
+            return False
+        self._states_cache = None
+        self.changed(user_id)
+        return True
 
     def spawn(self, coro: Any) -> None:
         """Run `coro` on the running loop after the ack; keep a reference so it is not collected."""

@@ -100,6 +100,11 @@ def _clip(text: str, limit: int) -> str:
     return text[: cut if cut > 0 else limit - 1] + "…"
 
 
+def clip(text: str, limit: int) -> str:
+    """`text` within `limit` characters (an ellipsis if cut), never cut inside an escape, mention or link."""
+    return _clip(text, limit)
+
+
 def build_section_blocks(section: Section) -> list[Block]:
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=piece)) for piece in _chunks(section.text, MAX_SECTION_TEXT)
@@ -120,9 +125,11 @@ def build_citation_block(citation: Citation) -> ContextBlock:
 
 def build_blocks(reply: Reply) -> list[Block]:
     """The reply's blocks, never more than Slack's 50: overflow is cut with a note."""
-    head: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(plain(reply.title), MAX_HEADER)))]
+    head: list[Block] = []
     if reply.label:
+        # A classification marking leads, above the title, as on a paper document.
         head.append(ContextBlock(elements=[MarkdownTextObject(text=_clip(reply.label, MAX_TEXT_OBJECT))]))
+    head.append(HeaderBlock(text=PlainTextObject(text=_clip(plain(reply.title), MAX_HEADER))))
     body: list[Block] = []
     for index, section in enumerate(reply.sections):
         if index:
@@ -169,7 +176,8 @@ def build_fallback(reply: Reply) -> str:
 
     Kept in Slack's escaped form: it is what the message's `text` field carries.
     """
-    parts = [reply.title, *([reply.label] if reply.label else [])]
+    # The label first: it is what a notification shows before anything else.
+    parts = [*([reply.label] if reply.label else []), reply.title]
     for section in reply.sections:
         if section.text:
             parts.append(section.text)

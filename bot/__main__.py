@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, DatabaseTooNew
 
 logger = logging.getLogger("bot")
 
@@ -63,22 +63,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
-    if args.cmd == "import":
-        # Needs no settings, tokens or database: only the gazetteer and the file.
-        from pathlib import Path
-
-        from bot.importer.cli import run_import
-        from bot.release.gazetteer import shipped_gazetteer
-        from bot.release.loader import DATA_DIR
-
-        into = Path(args.into) if args.into else DATA_DIR / "releases"
-        return run_import(Path(args.file), into=into, gazetteer=shipped_gazetteer(), url=args.url,
-                          release_id=args.id, replace=args.replace)
     from bot.settings import load_settings
     from bot.startup import DatabaseUnavailable
 
     try:
         settings = load_settings()
+        if args.cmd == "import":
+            # Needs no tokens or database: only the data folder's gazetteer (G7BOT_DATA_DIR) and the file.
+            from pathlib import Path
+
+            from bot.importer.cli import run_import
+            from bot.release.gazetteer import load_gazetteer
+
+            into = Path(args.into) if args.into else settings.releases_dir
+            return run_import(Path(args.file), into=into, gazetteer=load_gazetteer(settings.gazetteer_file),
+                              url=args.url, release_id=args.id, replace=args.replace)
         logging.basicConfig(
             level=settings.log_level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -123,6 +122,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except DatabaseUnavailable as exc:
         print(f"g7bot: database unavailable\n{exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except DatabaseTooNew as exc:
+        # A restart will not help: only upgrading g7bot (or restoring the database) does.
+        print(f"g7bot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
 

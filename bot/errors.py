@@ -5,7 +5,8 @@
      |    +-- NotAllowed     the user may not run this (admin-only commands)
      +-- ConfigError         a bad file or setting: names the file, the field and what was expected
      +-- DeliveryError       a Slack post that could not be completed (it stays pending, never lost)
-          +-- LeaseLost      another instance took the post over while it waited for its turn
+     |    +-- LeaseLost      another instance took the post over while it waited for its turn
+     +-- DatabaseTooNew      the delivery log was migrated by a newer g7bot than this one: upgrade g7bot
 
 Anything else that escapes a listener or a scheduled job is a bug: it is logged with its traceback
 and the user gets a short apology with a reference id.
@@ -37,6 +38,20 @@ class DeliveryError(BotError):
 
 class LeaseLost(DeliveryError):
     """The delivery was taken over while it waited for its turn; its new owner posts it."""
+
+
+class DatabaseTooNew(BotError):
+    """The database's schema revision is one this g7bot does not know: a newer g7bot migrated it.
+
+    Start-up stops with this one line rather than guess at a schema it has never seen (nothing is changed).
+    """
+
+    def __init__(self, *, database: str, revision: str, head: str):
+        self.database, self.revision, self.head = database, revision, head
+        super().__init__(
+            f"the database {database} is at schema revision {revision}, which this g7bot does not know "
+            f"(it knows up to {head}): a newer g7bot migrated it; upgrade g7bot to that version or newer"
+        )
 
 
 class ConfigError(BotError):

@@ -49,7 +49,7 @@ from sqlalchemy.types import TypeDecorator
 
 from bot.audit import table as audit_table
 from bot.audit.models import Change
-from bot.errors import ConfigError
+from bot.errors import ConfigError, DatabaseTooNew
 from bot.schedule.occurrence import CommitmentState, Occurrence, StateKey
 
 logger = logging.getLogger(__name__)
@@ -276,7 +276,11 @@ class Store:
         else:
             self.engine = _postgres_engine(url, echo=echo, timeouts=self.timeouts)
         self._purged_at: dt.datetime | None = None
-        self.upgrade(release_of=release_of)
+        try:
+            self.upgrade(release_of=release_of)
+        except DatabaseTooNew:
+            self.engine.dispose()  # nothing will use it: a newer g7bot's database is left as it is
+            raise
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def upgrade(self, *, release_of: Mapping[str, str] | None = None, attempts: int = 5) -> None:
@@ -937,6 +941,24 @@ def head_revision() -> str:
     return head
 
 
+@functools.cache
+def _known_revisions() -> frozenset[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return frozenset(script.revision for script in ScriptDirectory.from_config(config).walk_revisions())
+
+
+def _refuse_unknown_revisions(conn: Connection) -> None:
+    """DatabaseTooNew when a newer g7bot migrated the database: a revision this code has no migration for."""
+    for revision in conn.execute(text("SELECT version_num FROM alembic_version")).scalars():
+        if revision not in _known_revisions():
+            shown = conn.engine.url.render_as_string(hide_password=True)
+            raise DatabaseTooNew(database=shown, revision=revision, head=head_revision())
+
+
 def _at_head(conn: Connection) -> bool:
     if "alembic_version" not in inspect(conn).get_table_names():
         return False
@@ -948,6 +970,8 @@ def _migrate(conn: Connection, *, release_of: Mapping[str, str] | None = None) -
     if _at_head(conn):
         return
     names = set(inspect(conn).get_table_names())
+    if "alembic_version" in names:
+        _refuse_unknown_revisions(conn)
     from alembic import command
 
     config = _alembic_config(conn, release_of=release_of)

@@ -11,6 +11,7 @@ from bot.commands.base import Ask
 from bot.commands.search import split_page
 from bot.library import Entry
 from bot.messages import format_date, msg
+from bot.release.citation import cite_several, source_index
 from bot.reply import Reply, Section
 from bot.text import escape
 
@@ -42,8 +43,11 @@ def run(ask: Ask) -> Reply:
         picked = "".join(f" @{escape(s)}" for s in ask.selectors)
         more = f"{ask.command} releases{picked} page {page + 1}"
         footer.insert(1, msg("releases.more", lang, command=ask.command, next=more))
+    # Each release listed is cited: its date and title (linked to its page when known) and the lines heading it.
+    citation = cite_several([(e.release, source_index(e.release).heading) for e in listed], lang)
     return Reply(
         title=msg("releases.title", lang, count=len(shown)),
         sections=[Section(text="\n".join(release_line(e, ask) for e in listed))],
         footer=footer,
+        citation=citation,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
@@ -63,6 +64,21 @@ class _Text:
 
 Region = tuple[int, int]  # inclusive line bounds
 
+# A publication date as METI's pages write it under the title: 2025年12月10日, 令和7年1月17日, 平成30年9月25日(火).
+_PUBLISHED = re.compile(r"^(?:\d{4}|(?:令和|平成)(?:\d{1,2}|元))年\d{1,2}月\d{1,2}日")
+
+
+def _heading(release: Release, text: str) -> frozenset[int]:
+    """The lines of the release's title as its page heads it (a line of its own, not the breadcrumb's) and of
+    the publication date under it; where the title has no line of its own, where the text first says it."""
+    lines = [_norm(line) for line in text.splitlines()]
+    at = next((n for n, line in enumerate(lines, start=1) if line == _norm(release.title.ja)), None)
+    if at is None:
+        return _lines(_pick(_Text(text).spans(release.title.ja), None, None))
+    # The date, and an update note, follow the title (a few lines down at most: a blank line, an old header).
+    dated = next((n for n in range(at + 1, min(at + 4, len(lines)) + 1) if _PUBLISHED.match(lines[n - 1])), None)
+    return frozenset({at} | ({dated} if dated is not None else set()))
+
 
 def _pick(spans: list[Span], region: Region | None, anchor: int | None) -> Span | None:
     """The occurrence inside the item's region nearest its anchor; otherwise where the text first says it."""
@@ -105,6 +121,7 @@ class SourceIndex:
         self.outcome_full: dict[str, frozenset[int]] = {}
         self.outcome_title: dict[str, frozenset[int]] = {}
         self.document: list[frozenset[int]] = []
+        self.heading = _heading(release, text or "")
         self._index_lists(release)
         self._index_meeting(release)
 
@@ -338,6 +355,9 @@ def _label(path: Path) -> str:
     try:
         return (Path("data") / path.resolve().relative_to(DATA_DIR.resolve())).as_posix()
     except ValueError:
+        # Another data folder (G7BOT_DATA_DIR): still the release's own folder in it, as under the shipped data/.
+        if path.parent.parent.name == "releases":
+            return f"data/releases/{path.parent.name}/{path.name}"
         return f"data/{path.name}"
 
 

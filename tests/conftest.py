@@ -1,4 +1,4 @@
-"""Shared fixtures: a clean environment, the release, a Slack stand-in, and the bot driven by text."""
+"""Shared fixtures: a clean environment, the release, the delivery log, a Slack stand-in, the bot driven by text."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from bot.release.loader import load_release
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import Release
+from bot.schedule.store import Store
+from tests.postgres import postgres_url
 from tests.slack_standin import SlackStandIn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,6 +108,22 @@ def release() -> Release:
 @pytest.fixture(scope="session")
 def lookup(release: Release) -> ReleaseLookup:
     return ReleaseLookup(release)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own: a SQLite file in its directory, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'g7bot.sqlite3'}"
+    else:
+        with postgres_url() as url:
+            yield url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with Store(store_url) as s:
+        yield s
 
 
 @pytest.fixture

@@ -35,21 +35,6 @@ NOW = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)
 RELEASE = "meti-2025-12-10-g7-idt"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'g7bot.sqlite3'}"
-    else:
-        with postgres_url() as url:
-            yield url
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    with Store(store_url) as s:
-        yield s
-
-
 def _change(action: str, user: str = "U1", surface: str = "button", commitment: str = "c1") -> Change:
     return Change.model_validate(
         {"actor": user, "surface": surface, "action": action, "release_id": RELEASE, "commitment_id": commitment}

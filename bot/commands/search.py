@@ -8,6 +8,7 @@ examples: search 量子; search semiconductors; search 仏; search steel tariffs
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -15,7 +16,7 @@ from rapidfuzz import fuzz, process
 from bot.commands.base import Ask
 from bot.messages import format_date, join, msg
 from bot.release.citation import cite
-from bot.release.models import Lang, Release
+from bot.release.models import Lang, Release, untranslated_texts
 from bot.reply import Reply, Section
 from bot.search.index import Hit, Results, SearchIndex
 from bot.search.loaded import Found, index_for, search_index
@@ -130,18 +131,25 @@ def release_url(release: Release) -> str | None:
     return release.url
 
 
-def _shown(hit: Hit, lang: Lang) -> str:
-    """The matching sentence in the reply's language where the data has it, with the matched words in bold."""
+def _shown(hit: Hit, lang: Lang, untranslated: Sequence[str] = ()) -> str:
+    """The matching sentence in the reply's language where the data has it, with the matched words in bold.
+
+    In English, a sentence that holds a field still to be translated (`untranslated`: their Japanese) is
+    marked as not yet translated.
+    """
     p, words = hit.doc.passage, hit.matched
+    ja_line = highlight(p.ja, words)
+    if lang == "en" and any(ja in p.ja for ja in untranslated):
+        ja_line = msg("untranslated", lang, text=ja_line)
     ja_hit = bool(_spans(p.ja, words))
     english = sorted(p.en, key=lambda t: (-len(_spans(t, words)), -len(t)))
     en_hit = bool(english) and bool(_spans(english[0], words))
     if lang == "en" and english and (en_hit or not ja_hit):
         lines = [highlight(english[0], words)]
         if ja_hit:
-            lines.append(highlight(p.ja, words))
+            lines.append(ja_line)
     else:
-        lines = [highlight(p.ja, words)]
+        lines = [ja_line]
         if english and (en_hit or lang == "en"):
             lines.append(f"_{highlight(english[0], words)}_" if en_hit else highlight(english[0], words))
     if p.team_plan:
@@ -188,8 +196,10 @@ def build_reply(results: Results, *, query: str, lang: Lang, command: str, idx: 
         url = release_url(group.release)
         head = f"*{release_name(group.release, lang)}*" + (f" <{url}|{msg('search.link', lang)}>" if url else "")
         sections.append(Section(text=head))
+        untranslated = [t.ja for t in untranslated_texts(group.release)] if lang == "en" else []
         for hit in group.hits:
-            sections.append(Section(text=f"{_shown(hit, lang)}\n_{_cite(hit, group.release, lang)}_"))
+            shown_hit = _shown(hit, lang, untranslated)
+            sections.append(Section(text=f"{shown_hit}\n_{_cite(hit, group.release, lang)}_"))
     footer = []
     if last < results.total:
         footer.append(

@@ -337,6 +337,12 @@ def _resolve(node: object, parts: list[str]) -> object:
     return node
 
 
+def untranslated_texts(release: Release) -> list[Text]:
+    """The texts of the fields still shown in Japanese in English replies (search marks the sentences holding them)."""
+    nodes = (_resolve(release, dotted.split(".")) for dotted in release.untranslated)
+    return [node for node in nodes if isinstance(node, Text) and not node.translated]
+
+
 def untranslated_fields(release: Release) -> list[str]:
     """The fields (dotted paths) still shown in Japanese in English replies: `g7bot check` warns of them."""
     out = []

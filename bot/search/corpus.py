@@ -121,11 +121,11 @@ def passages(corpus: Corpus) -> list[Passage]:
             at = once(text.ja)
             at = _start(found, text.ja) if at is None else at
             at = anchor if at is None else at
+            # A field still to be translated has no English: its `en` is the Japanese again (replies mark it).
+            en = (text.en,) if text.translated else ()
             if at is None:
-                records.append(
-                    Passage(ja=text.ja, line=None, en=(text.en,), hidden=tuple(item.hidden), record=item.record)
-                )
-            elif text.en not in english[at]:
+                records.append(Passage(ja=text.ja, line=None, en=en, hidden=tuple(item.hidden), record=item.record))
+            elif en and text.en not in english[at]:
                 english[at].append(text.en)
         if anchor is not None:
             hidden[anchor].extend(h for h in item.hidden if h)

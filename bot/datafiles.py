@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.errors import ConfigError
+from bot.parse_cache import ParseCache
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -64,8 +65,11 @@ class _FastDataLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: i
 _FastDataLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
 
 
-def read_yaml(path: Path) -> Any:
-    """The parsed contents of `path` (None for an empty file); ConfigError for anything unreadable."""
+def read_yaml(path: Path, *, cache: ParseCache | None = None) -> Any:
+    """The parsed contents of `path` (None for an empty file); ConfigError for anything unreadable.
+
+    With a `cache`, a file read before with the same bytes is not parsed again (bot.parse_cache).
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -81,10 +85,19 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(
             path, [(f"line {line}", f"expected UTF-8 text, got the byte 0x{data[exc.start]:02x} (save it as UTF-8)")]
         ) from None
+    if cache is not None:
+        found, parsed = cache.get(data)
+        if found:
+            return parsed
     try:
-        return yaml.load(text, Loader=_FastDataLoader)  # noqa: S506 (a SafeLoader subclass)
+        parsed = yaml.load(text, Loader=_FastDataLoader)  # noqa: S506 (a SafeLoader subclass)
     except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
         pass  # reported below, as _DataLoader words it
+    else:
+        if cache is None:
+            return parsed
+        cache.put(data, parsed)
+        return cache.pool.share(parsed)
     try:
         return yaml.load(text, Loader=_DataLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
@@ -109,9 +122,9 @@ def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[str, str]:
     return where, f"not valid YAML: {problem}"
 
 
-def read_yaml_mapping(path: Path, *, empty: str | None = None) -> dict[str, Any]:
+def read_yaml_mapping(path: Path, *, empty: str | None = None, cache: ParseCache | None = None) -> dict[str, Any]:
     """`read_yaml`, requiring a mapping at the top level; an empty file is `{}` unless `empty` says why not."""
-    raw = read_yaml(path)
+    raw = read_yaml(path, cache=cache)
     if raw is None:
         if empty is not None:
             raise ConfigError(path, [("(file)", empty)])
@@ -121,9 +134,9 @@ def read_yaml_mapping(path: Path, *, empty: str | None = None) -> dict[str, Any]
     return raw
 
 
-def load_yaml_model(path: Path, model: type[M], *, empty: str | None = None) -> M:
-    """Read `path` and validate it as `model`."""
-    raw = read_yaml_mapping(path, empty=empty)
+def load_yaml_model(path: Path, model: type[M], *, empty: str | None = None, cache: ParseCache | None = None) -> M:
+    """Read `path` and validate it as `model` (parsed through `cache` when given: bot.parse_cache)."""
+    raw = read_yaml_mapping(path, empty=empty, cache=cache)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -12,7 +12,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PrivateAttr,
     computed_field,
     model_validator,
 )
@@ -58,18 +57,15 @@ class Text(_Model):
 
     ja: str = Field(min_length=1, max_length=TEXT_MAX)
     en: str = Field(min_length=1, max_length=TEXT_MAX)
-    # Set by Release for a field its `untranslated` lists whose English is still the Japanese.
-    _untranslated: bool = PrivateAttr(default=False)
+    # False for a field `g7bot import` left for a person, its English still the Japanese: Release puts an
+    # UntranslatedText (UntranslatedLabel) there. A class attribute, not a private one: a library holds
+    # a hundred thousand texts, and a private attribute costs each one a dict.
+    translated: ClassVar[bool] = True
 
     def __call__(self, lang: Lang) -> str:
         if lang == "ja":
             return self.ja
-        return untranslated_mark(self.ja) if self._untranslated else self.en
-
-    @property
-    def translated(self) -> bool:
-        """False for a field `g7bot import` left for a person: its English is the Japanese."""
-        return not self._untranslated
+        return self.en if self.translated else untranslated_mark(self.ja)
 
 
 class Label(Text):
@@ -77,6 +73,21 @@ class Label(Text):
 
     ja: str = Field(min_length=1, max_length=LABEL_MAX)
     en: str = Field(min_length=1, max_length=LABEL_MAX)
+
+
+class UntranslatedText(Text):
+    """A Text whose English is still the Japanese: English replies show the Japanese, marked."""
+
+    translated: ClassVar[bool] = False
+
+
+class UntranslatedLabel(Label):
+    """A Label whose English is still the Japanese."""
+
+    translated: ClassVar[bool] = False
+
+
+_UNTRANSLATED: dict[type[Text], type[Text]] = {Text: UntranslatedText, Label: UntranslatedLabel}
 
 
 def untranslated_mark(ja: str) -> str:
@@ -316,9 +327,9 @@ def _marked(node: object, parts: list[str], dotted: str) -> object:
             raise ValueError(f"untranslated: {dotted!r} is not a text with ja and en")
         if node.en != node.ja:
             return node  # translated since the import: the English is shown
-        copy = node.model_copy()
-        copy._untranslated = True
-        return copy
+        if not node.translated:
+            return node
+        return _UNTRANSLATED[type(node)](ja=node.ja, en=node.en)
     head, rest = parts[0], parts[1:]
     if isinstance(node, list):
         if not head.isdigit() or int(head) >= len(node):

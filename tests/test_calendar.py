@@ -212,3 +212,11 @@ def test_previous_and_next_skip_exactly_the_days_off(day: dt.date) -> None:
     assert before < day < after and is_business_day(before) and is_business_day(after)
     between = [before + dt.timedelta(days=n) for n in range(1, (after - before).days)]
     assert all(not is_business_day(d) for d in between if d != day)
+
+
+def test_the_country_codes_accepted_are_the_packages_own_list() -> None:
+    # supported_countries reads the registry instead of importing every country's module: the same codes.
+    from bot.calendar._holidays import supported_countries
+
+    assert supported_countries() == frozenset(holidays.list_supported_countries())
+    assert {"FR", "FRA", "GB", "UK", "JP"} <= supported_countries()

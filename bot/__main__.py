@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="file to write, - for standard output (default followups-YYYY-MM-DD.csv in the current folder)",
     )
+    export.add_argument(
+        "--tz",
+        default=None,
+        help="IANA time zone for the times and the file name's date, e.g. Europe/Paris (default: data/schedule.yml's)",
+    )
     imp = sub.add_parser("import", help="make a release folder from a METI press release (text or saved HTML)")
     imp.add_argument("file", help="the release: text copied from its page, or the saved page")
     imp.add_argument("--url", default=None, help="the release page's address")
@@ -90,7 +95,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if cmd == "export":
             from bot.export.cli import run_export
 
-            return run_export(settings, output=args.output)
+            return run_export(settings, output=args.output, tz=args.tz)
         if cmd == "check":
             from bot.check import run_check
 

@@ -25,6 +25,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "There is no command “{text}”.",
     },
     "unknown.did_you_mean": {"ja": "もしかして: {suggestions}", "en": "Did you mean: {suggestions}"},
+    "unknown.read_as": {
+        "ja": "「{typed}」は {command} として答えました。",
+        "en": "Read “{typed}” as {command}.",
+    },
     "error.bug": {
         "ja": "申し訳ありません。処理中に問題が発生しました(参照番号 `{ref}`)。管理者にお知らせください。",
         "en": "Sorry, something went wrong on our side (reference `{ref}`). Please tell an administrator.",
@@ -127,9 +131,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "admin.usage": {
         "ja": "使い方: `{command} admin schedule` / `{command} admin digest-now [チャンネル]` / "
-        "`{command} admin reload [confirm]` / `{command} admin audit [ID]` / `{command} admin reopen <ID>`",
+        "`{command} admin reload [confirm]` / `{command} admin audit [ID]` / `{command} admin reopen <ID>` / "
+        "`{command} admin due <ID> <YYYY-MM-DD> [assumed]`",
         "en": "Usage: `{command} admin schedule` / `{command} admin digest-now [channel]` / "
-        "`{command} admin reload [confirm]` / `{command} admin audit [id]` / `{command} admin reopen <id>`",
+        "`{command} admin reload [confirm]` / `{command} admin audit [id]` / `{command} admin reopen <id>` / "
+        "`{command} admin due <id> <YYYY-MM-DD> [assumed]`",
     },
     "admin.no_scheduler": {
         "ja": "スケジューラーは `g7bot serve` でのみ動作します(このコンソールでは使えません)。",
@@ -206,6 +212,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "followups.done_on": {"ja": "{date}完了", "en": "done {date}"},
     "followups.assumed": {"ja": "(仮の期日)", "en": "(assumed date)"},
     "followups.owner": {"ja": "担当: {desk}", "en": "Owner: {desk}"},
+    # The owner desk (bureau and office) and its people: Slack @mentions (data/owners.yml), else the lead.
+    "followups.owner_people": {"ja": "{desk}({people})", "en": "{desk}: {people}"},
     "followups.assumptions": {
         "ja": "リリースには期日の記載がありません。(仮の期日)は計画上の仮定です(data/commitments.yml で修正)。",
         "en": "The release states no due dates: dates marked (assumed date) are planning assumptions "
@@ -355,6 +363,13 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "ja": "{user} さんが {when} に完了を取り消しました。",
         "en": "Reopened by {user} on {when}.",
     },
+    # "I'll take it" (assignment)
+    "reminder.button_take": {"ja": "担当します", "en": "I'll take it"},
+    "reminder.taken_by": {"ja": "担当: {user} さん", "en": "Taken by {user}"},
+    "reminder.already_taken": {
+        "ja": "「{title}」は既に {user} さんが担当しています。",
+        "en": "“{title}” is already taken by {user}.",
+    },
     # the audit record (/g7 admin audit) and reopen (/g7 admin reopen)
     "admin.audit.title": {"ja": "変更履歴", "en": "Audit log"},
     "admin.audit.title_one": {"ja": "変更履歴: {commitment}", "en": "Audit log: {commitment}"},
@@ -407,6 +422,43 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "ja": "「{title}」はデータファイルで完了(status: done)になっています。ファイルを直して再読込してください。",
         "en": "“{title}” is done in the data file (status: done): edit the file, then reload.",
     },
+    # /g7 admin due (a date set on top of the data file) and how the audit shows it and assignments
+    "admin.due.title": {"ja": "期日の設定", "en": "Due date"},
+    "admin.due.usage": {
+        "ja": "使い方: `{command} admin due <ID> <YYYY-MM-DD> [assumed]`(`assumed` を付けると仮の期日)/ "
+        "`{command} admin due <ID> clear`(データファイルの期日に戻す)",
+        "en": "Usage: `{command} admin due <id> <YYYY-MM-DD> [assumed]` (`assumed`: still an assumption) / "
+        "`{command} admin due <id> clear` (back to the data file's date)",
+    },
+    "admin.due.bad_date": {
+        "ja": "「{text}」は日付として読めません。2026-01-05 または 2026/1/5 の形で指定してください。",
+        "en": "“{text}” is not a date I can read. Write it as 2026-01-05 or 2026/1/5.",
+    },
+    "admin.due.set": {
+        "ja": "「{title}」の期日を {date}(確定)にしました。以前: {before}。変更履歴に記録済みです。",
+        "en": "“{title}” is now due {date} (confirmed); it was {before}. Recorded in the audit log.",
+    },
+    "admin.due.set_assumed": {
+        "ja": "「{title}」の期日を {date}(仮)にしました。以前: {before}。変更履歴に記録済みです。",
+        "en": "“{title}” is now due {date} (an assumption); it was {before}. Recorded in the audit log.",
+    },
+    "admin.due.unchanged": {
+        "ja": "「{title}」の期日は既に {date} です。何も変更していません。",
+        "en": "“{title}” is already due {date}; nothing changed.",
+    },
+    "admin.due.cleared": {
+        "ja": "「{title}」の期日をデータファイルの {date} に戻しました。変更履歴に記録済みです。",
+        "en": "“{title}” is back to the data file's date, {date}. Recorded in the audit log.",
+    },
+    "admin.due.not_set": {
+        "ja": "「{title}」の期日はデータファイルのままです({date})。戻すものはありません。",
+        "en": "“{title}” already has the data file's date ({date}); there is nothing to clear.",
+    },
+    "admin.due.confirmed": {"ja": "確定", "en": "confirmed"},
+    "admin.due.assumed": {"ja": "仮", "en": "assumed"},
+    "admin.audit.due.file": {"ja": "データファイルの期日", "en": "the data file's date"},
+    "admin.audit.due.date": {"ja": "{date}({how})", "en": "{date} ({how})"},
+    "admin.audit.assign.none": {"ja": "担当者なし", "en": "nobody"},
     # /g7 followups export
     "followups.export.title": {"ja": "フォローアップのエクスポート", "en": "Follow-ups export"},
     "followups.export.sending": {
@@ -556,6 +608,27 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "import.invalid": {
         "ja": "release.yml はまだ検証を通りません(上の報告を参照)。人が補ってから g7bot check で確認してください。",
         "en": "release.yml does not validate yet (see the report above): complete it by hand, then run g7bot check.",
+    },
+    # the App Home tab (bot/home)
+    "home.title": {"ja": "あなたのG7フォローアップ", "en": "Your G7 follow-ups"},
+    "home.as_of": {"ja": "{when} 時点", "en": "As of {when}"},
+    "home.own": {
+        "ja": "あなたに割り当てられたものと、あなたの窓口({desks})のものです。",
+        "en": "Assigned to you, and those of your desks ({desks}).",
+    },
+    "home.own_assigned": {"ja": "あなたに割り当てられたものです。", "en": "Assigned to you."},
+    "home.team": {
+        "ja": "あなたが担当する窓口はまだ登録されていないため、チーム全体のフォローアップを表示しています。"
+        "担当者は管理者が data/owners.yml に登録します(その後 `{command} admin reload`)。",
+        "en": "No desk is assigned to you yet, so this shows the whole team's follow-ups. An admin assigns "
+        "owners in data/owners.yml (then `{command} admin reload`).",
+    },
+    "home.upcoming": {"ja": "{days}日以内に期限({count}件)", "en": "Due within {days} days ({count})"},
+    "home.recent": {"ja": "最近の完了(過去{days}日、{count}件)", "en": "Recently done (last {days} days, {count})"},
+    "home.snoozed": {"ja": "{when}までスヌーズ中", "en": "snoozed until {when}"},
+    "home.more": {
+        "ja": "…ほか{count}件。すべて見るには `{command} followups`",
+        "en": "… and {count} more: `{command} followups` lists them all",
     },
     # generic
     "list.separator": {"ja": "、", "en": ", "},

@@ -8,6 +8,7 @@ Retry-After, 5xx, slow answers) and enforce Slack-like rate limits on chat.postM
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import json
 import threading
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import WSMsgType, web
 
@@ -84,6 +86,8 @@ class SlackStandIn:
     host: str = "127.0.0.1"
     port: int = 0
     locales: dict[str, str] = field(default_factory=dict)
+    # users.info `tz` by user (default Asia/Tokyo); None: the user has none (a bot, say), so it is left out.
+    timezones: dict[str, str | None] = field(default_factory=dict)
     rate_limit: RateLimit | None = None
     calls: list[Call] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
@@ -324,7 +328,18 @@ class SlackStandIn:
     def _m_users_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         user = args.get("user", "")
         locale = self.locales.get(user, "ja-JP")
-        return {"ok": True, "user": {"id": user, "name": user.lower(), "locale": locale}}
+        answer: dict[str, Any] = {"id": user, "name": user.lower(), "locale": locale}
+        # Slack gives every person's time zone (tz, its label and offset in seconds); a bot has none.
+        tz = self.timezones.get(user, "Asia/Tokyo")
+        if tz is not None:
+            answer["tz"] = tz
+            answer["tz_label"] = tz
+            try:
+                offset = dt.datetime.now(ZoneInfo(tz)).utcoffset()
+            except (ZoneInfoNotFoundError, ValueError):
+                offset = None  # a name Slack would not give: tests use it for a zone this machine lacks
+            answer["tz_offset"] = int(offset.total_seconds()) if offset is not None else 0
+        return {"ok": True, "user": answer}
 
     def _m_apps_connections_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if not token or not token.startswith("xapp-"):

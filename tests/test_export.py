@@ -13,10 +13,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from freezegun import freeze_time
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.__main__ import main
-from bot.export.csv import FIELDS, build_followups_csv, followup_row, safe_cell
+from bot.export.csv import FIELDS, build_followups_csv, export_filename, followup_row, safe_cell
 from bot.export.upload import UploadFailed, send_file_by_dm
 from bot.release.models import Release
 from bot.schedule.models import Commitment, load_commitments
@@ -26,7 +27,7 @@ from bot.schedule.slack_client import build_post_client
 from bot.schedule.store import Store
 from bot.settings import ROOT, load_settings
 from bot.startup import Started, start
-from tests.helpers import COMMITMENTS_YML
+from tests.helpers import COMMITMENTS_YML, SettableClock
 from tests.slack_standin import Fault, SlackStandIn
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -294,3 +295,196 @@ def test_g7bot_export_writes_the_same_file_with_the_states_serve_recorded(
     (default,) = tmp_path.glob("followups-*.csv")
     assert re.fullmatch(r"followups-\d{4}-\d{2}-\d{2}\.csv", default.name)
     assert default.read_bytes() == out.read_bytes()
+
+
+# ---- in the requester's time zone ------------------------------------------------------------------------------
+
+PARIS = ZoneInfo("Europe/Paris")
+# 20:30 UTC on 20 January 2026: 21:30 that day in Paris, already 05:30 on the 21st in Tokyo.
+LATE_EVENING = dt.datetime(2026, 1, 20, 20, 30, tzinfo=dt.UTC)
+RELEASE_ID = "meti-2025-12-10-g7-idt"
+ANY_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
+TIME_FIELDS = ("snoozed_until", "status_changed_at", "assigned_at")
+DATE_FIELDS = ("release_date", "due_date", "done_on")
+
+
+def assert_machine_readable(content: bytes) -> list[dict[str, str]]:
+    """The rules every export keeps, whatever its zone: BOM, ASCII header, ISO dates and times, ja/en apart."""
+    assert content.startswith(b"\xef\xbb\xbf")
+    header = content.decode("utf-8-sig").split("\r\n", 1)[0]
+    assert header == ",".join(FIELDS) and header.isascii()
+    rows = parse(content)
+    assert rows
+    for row in rows:
+        for name in TIME_FIELDS:
+            assert row.get(name, "") == "" or ANY_ISO_TIME.match(row[name]), (name, row[name])
+        for name in DATE_FIELDS:
+            assert row[name] == "" or ISO_DATE.match(row[name]), (name, row[name])
+        assert {"title_ja", "title_en", "owner_desk_ja", "owner_desk_en"} <= row.keys()
+    return rows
+
+
+def test_times_and_dates_follow_the_zone_asked_for(release: Release, commitments: list[Commitment]) -> None:
+    done, snoozed = commitments[0], commitments[1]
+    states = {
+        done.id: CommitmentState(commitment_id=done.id, status="done", updated_by="U1", updated_at=LATE_EVENING),
+        snoozed.id: CommitmentState(
+            commitment_id=snoozed.id,
+            snoozed_until=LATE_EVENING + dt.timedelta(days=1),
+            updated_by="U2",
+            updated_at=LATE_EVENING,
+        ),
+    }
+    items = [(release, done), (release, snoozed)]
+    paris = {r["commitment_id"]: r for r in assert_machine_readable(build_followups_csv(items, states, tz=PARIS))}
+    tokyo = {r["commitment_id"]: r for r in assert_machine_readable(build_followups_csv(items, states, tz=TOKYO))}
+    assert paris[done.id]["status_changed_at"] == "2026-01-20T21:30:00+01:00"
+    assert tokyo[done.id]["status_changed_at"] == "2026-01-21T05:30:00+09:00"
+    # The day it was done is the day on the reader's calendar.
+    assert (paris[done.id]["done_on"], tokyo[done.id]["done_on"]) == ("2026-01-20", "2026-01-21")
+    assert paris[snoozed.id]["snoozed_until"] == "2026-01-21T21:30:00+01:00"
+    assert tokyo[snoozed.id]["snoozed_until"] == "2026-01-22T05:30:00+09:00"
+
+
+def test_the_file_name_is_dated_in_the_zone_asked_for() -> None:
+    assert export_filename(LATE_EVENING, PARIS) == "followups-2026-01-20.csv"
+    assert export_filename(LATE_EVENING, TOKYO) == "followups-2026-01-21.csv"
+
+
+@pytest.fixture
+def started_at(
+    data_dir: Path, tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Started]:
+    """The bot, its clock at LATE_EVENING, with one commitment done then."""
+    url = f"sqlite:///{tmp_path / 'g7bot.sqlite3'}"
+    with Store(url) as store:
+        assert store.set_done("fr-presidency", release_id=RELEASE_ID, by="U0DONE", now=LATE_EVENING)
+    monkeypatch.setenv("G7BOT_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("G7BOT_DATABASE_URL", url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+    poster = Poster(build_post_client("xoxb-test", slack.api_url))
+    bot = start(load_settings(), poster=poster, clock=SettableClock(lambda: LATE_EVENING))
+    yield bot
+    bot.service.store.close()
+
+
+def exported(started: Started, slack: SlackStandIn) -> tuple[str, dict[str, str], str]:
+    """Ask for the export as ASKER: the file's name, fr-presidency's row, and the DM's comment."""
+    slash(started, "followups export en")
+    (shared,) = slack.shared
+    rows = {r["commitment_id"]: r for r in assert_machine_readable(bytes(shared["bytes"]))}
+    return str(shared["name"]), rows["fr-presidency"], str(shared["initial_comment"])
+
+
+def test_slack_export_is_in_the_requesters_time_zone(started_at: Started, slack: SlackStandIn) -> None:
+    slack.timezones[ASKER] = "Europe/Paris"
+    name, row, comment = exported(started_at, slack)
+    assert [c.args.get("user") for c in slack.calls_to("users.info")].count(ASKER) >= 1
+    assert name == "followups-2026-01-20.csv"
+    assert row["status_changed_at"] == "2026-01-20T21:30:00+01:00" and row["done_on"] == "2026-01-20"
+    assert "21:30 CET" in comment
+
+
+def test_another_requester_gets_their_own_zone(started_at: Started, slack: SlackStandIn) -> None:
+    slack.timezones[ASKER] = "America/New_York"
+    name, row, comment = exported(started_at, slack)
+    assert name == "followups-2026-01-20.csv"
+    assert row["status_changed_at"] == "2026-01-20T15:30:00-05:00"
+    assert "15:30 EST" in comment
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(None, id="no-tz"),
+        pytest.param("Mars/Olympus_Mons", id="unknown-zone"),
+        pytest.param(Fault("users.info", status=200, body={"ok": False, "error": "user_not_found"}), id="error"),
+        pytest.param(Fault("users.info", status=503, times=5), id="slack-down"),
+    ],
+)
+def test_without_the_requesters_zone_the_schedules_is_used(
+    started_at: Started, slack: SlackStandIn, answer: str | Fault | None
+) -> None:
+    if isinstance(answer, Fault):
+        slack.add_fault(answer)
+    else:
+        slack.timezones[ASKER] = answer
+    name, row, comment = exported(started_at, slack)
+    # data/schedule.yml's timezone: Asia/Tokyo. The file is sent all the same.
+    assert name == "followups-2026-01-21.csv"
+    assert row["status_changed_at"] == "2026-01-21T05:30:00+09:00" and row["done_on"] == "2026-01-21"
+    assert "05:30 JST" in comment
+
+
+def cli_export(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[int, dict[str, str]]:
+    url = f"sqlite:///{tmp_path / 'g7bot.sqlite3'}"
+    monkeypatch.setenv("G7BOT_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("G7BOT_DATABASE_URL", url)
+    with Store(url) as store:
+        store.set_done("fr-presidency", release_id=RELEASE_ID, by="U0DONE", now=LATE_EVENING)
+    out = tmp_path / "out.csv"
+    code = main(["export", "--output", str(out), *args])
+    rows = {r["commitment_id"]: r for r in assert_machine_readable(out.read_bytes())} if code == 0 else {}
+    return code, rows.get("fr-presidency", {})
+
+
+@pytest.mark.parametrize(
+    ("args", "changed_at", "done_on"),
+    [
+        pytest.param((), "2026-01-21T05:30:00+09:00", "2026-01-21", id="schedule-timezone"),
+        pytest.param(("--tz", "Europe/Paris"), "2026-01-20T21:30:00+01:00", "2026-01-20", id="tz-paris"),
+        pytest.param(("--tz", "UTC"), "2026-01-20T20:30:00+00:00", "2026-01-20", id="tz-utc"),
+    ],
+)
+def test_g7bot_export_writes_in_the_schedules_zone_or_the_one_given(
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    changed_at: str,
+    done_on: str,
+) -> None:
+    code, row = cli_export(data_dir, tmp_path, monkeypatch, *args)
+    assert code == 0
+    assert (row["status_changed_at"], row["done_on"]) == (changed_at, done_on)
+
+
+def test_g7bot_export_follows_the_schedules_timezone_setting(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schedule = data_dir / "schedule.yml"
+    schedule.write_text(
+        schedule.read_text(encoding="utf-8").replace("timezone: Asia/Tokyo", "timezone: Europe/Paris", 1),
+        encoding="utf-8",
+    )
+    code, row = cli_export(data_dir, tmp_path, monkeypatch)
+    assert code == 0 and row["status_changed_at"] == "2026-01-20T21:30:00+01:00"
+
+
+def test_g7bot_export_refuses_an_unknown_zone(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = cli_export(data_dir, tmp_path, monkeypatch, "--tz", "Mars/Olympus_Mons")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--tz" in err and "Mars/Olympus_Mons" in err and "Asia/Tokyo" in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [((), "followups-2026-01-21.csv"), (("--tz", "Europe/Paris"), "followups-2026-01-20.csv")],
+    ids=["schedule-timezone", "tz-paris"],
+)
+def test_g7bot_export_names_the_file_by_the_date_in_that_zone(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], name: str
+) -> None:
+    monkeypatch.setenv("G7BOT_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("G7BOT_DATABASE_URL", f"sqlite:///{tmp_path / 'g7bot.sqlite3'}")
+    monkeypatch.chdir(tmp_path)
+    with freeze_time(LATE_EVENING):
+        assert main(["export", *args]) == 0
+    assert [p.name for p in tmp_path.glob("followups-*.csv")] == [name]

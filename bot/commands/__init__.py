@@ -114,7 +114,11 @@ def _words() -> dict[str, Command]:
 def is_static(text: str) -> bool:
     """Whether the answer depends only on the text, the language, admin-ness and the data (not on time)."""
     words, _ = parse(split_selectors(text)[0])
-    found = (_words().get(words[0]) or _natural(unescape_slack(text), words)) if words else None
+    found = (
+        (_words().get(words[0]) or _close_command(words[0], admin=True) or _natural(unescape_slack(text), words))
+        if words
+        else None
+    )
     return found is None or found.static
 
 
@@ -215,10 +219,16 @@ def answer(
         selectors=selectors,
     )
     found: Command | None = None
+    read_as: str | None = None
     if not words:
         found, run = help_command(), ask
     elif (found := _words().get(words[0])) is not None:
         run = ask
+    elif (found := _typo_of_command(ask, words[0])) is not None:
+        # `bilatral france`: one command is that close, so it is run, and the reply says how it was read.
+        run = ask
+        typed = echo(head.split(maxsplit=1)[0])
+        read_as = msg("unknown.read_as", lang, typed=typed, command=f"`{command} {found.name}`")
     elif (found := _natural(head, words)) is not None:
         # A question: every word is the query, and it is answered in the language it was asked in.
         lang = override or question_lang(head) or lang
@@ -237,6 +247,8 @@ def answer(
         reply = ambiguous(selection, selectors, lang=run.lang, command=command)
     else:
         reply = found.run(run)
+    if read_as is not None:
+        reply = reply.model_copy(update={"footer": [read_as, *reply.footer]})
     return _with_length_note(reply, text, lang)
 
 
@@ -267,6 +279,29 @@ def _is_topic(ask: Ask, words: list[str], topic: str) -> bool:
     if process.extractOne(first, commands, scorer=fuzz.ratio, score_cutoff=75) is not None:
         return False
     return search.has_results(ask, topic)
+
+
+# How close a mistyped command word must be to be run as that command (rapidfuzz ratio: `bilatral` 94,
+# `serch` 91, `summery` 86), and how long: a short word is too easily another word.
+TYPO_SCORE = 85
+TYPO_MIN_LENGTH = 4
+
+
+def _close_command(first: str, *, admin: bool) -> Command | None:
+    """The one command whose name or alias `first` is a typo of, if exactly one is that close."""
+    if len(first) < TYPO_MIN_LENGTH:
+        return None
+    choices = {w: c for c in registry() if not c.hidden and (admin or not c.admin) for w in c.words}
+    close = process.extract(first, list(choices), scorer=fuzz.ratio, limit=5, score_cutoff=TYPO_SCORE)
+    named = {choices[word].name: choices[word] for word, _score, _ in close}
+    return next(iter(named.values())) if len(named) == 1 else None
+
+
+def _typo_of_command(ask: Ask, first: str) -> Command | None:
+    """`_close_command`, unless the word is a counterpart or a desk keyword (`_unknown` suggests those)."""
+    if ask.lookup.is_bilateral_name(first) or ask.lookup.is_desk_keyword(first):
+        return None
+    return _close_command(first, admin=ask.is_admin)
 
 
 def _unknown(ask: Ask, words: list[str], *, typed: str) -> Reply:

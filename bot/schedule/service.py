@@ -22,6 +22,7 @@ from bot.audit.models import SYSTEM, AuditAction, Change, Surface
 from bot.blocks import build_message
 from bot.errors import ConfigError
 from bot.export.csv import build_followups_csv, export_filename
+from bot.export.timezone import user_timezone
 from bot.export.upload import UploadFailed, send_file_by_dm
 from bot.library import Library
 from bot.library.loader import load_library
@@ -488,11 +489,15 @@ class FollowupService:
         await self.poster.update(posted.channel, posted.message_ts, build_message(reply))
 
     # ---- export ------------------------------------------------------------------------------
-    def followups_csv(self) -> tuple[bytes, int]:
-        """Every loaded follow-up as the export CSV (bot.export.csv), and how many rows it has."""
+    def export_timezone(self) -> ZoneInfo:
+        """The zone an export is written in when the requester's is unknown: the schedule's `timezone`."""
+        return ZoneInfo(self.loaded.schedule.timezone)
+
+    def followups_csv(self, tz: ZoneInfo | None = None) -> tuple[bytes, int]:
+        """Every loaded follow-up as the export CSV (bot.export.csv), times in `tz` (default: the schedule's),
+        and how many rows it has."""
         items = [(self.release_of(c), c) for c in self.loaded.commitments.commitments]
-        tz = self.loaded.schedule.reminder_timezone()
-        return build_followups_csv(items, self.states(), tz=tz), len(items)
+        return build_followups_csv(items, self.states(), tz=tz or self.export_timezone()), len(items)
 
     def request_export(self, *, user_id: str, lang: Lang, now: dt.datetime) -> bool:
         """Send `user_id` the CSV by DM, after the ack; False when there is no Slack to send it through (console)."""
@@ -503,8 +508,9 @@ class FollowupService:
         return True
 
     async def _send_export(self, client: AsyncWebClient, *, user_id: str, lang: Lang, now: dt.datetime) -> None:
-        tz = self.loaded.schedule.reminder_timezone()
-        content, count = await asyncio.to_thread(self.followups_csv)
+        # The requester's own time zone (users.info): the file's name, its times and the comment read as their clock.
+        tz = await user_timezone(client, user_id, fallback=self.export_timezone())
+        content, count = await asyncio.to_thread(self.followups_csv, tz)
         filename = export_filename(now, tz)
         comment = msg("followups.export.comment", lang, count=count, when=format_when(now, tz, lang))
         try:

@@ -107,8 +107,13 @@ class SlackStandIn:
     channel_errors: dict[str, str] = field(default_factory=dict)
     # Tokens Slack no longer accepts, with the error every method answers them ("token_revoked", "invalid_auth").
     token_errors: dict[str, str] = field(default_factory=dict)
-    # The bot token's scopes; None: every scope (files.getUploadURLExternal checks files:write).
+    # The bot token's scopes; None: every scope (files.getUploadURLExternal checks files:write,
+    # usergroups.users.list usergroups:read).
     scopes: frozenset[str] | None = None
+    # The workspace's user groups: id -> member user ids (usergroups.users.list); others: no_such_subteam.
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
+    # The app's Home tab (features.app_home.home_tab_enabled); off: views.publish answers not_enabled.
+    home_tab_enabled: bool = True
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -133,6 +138,9 @@ class SlackStandIn:
         self.uploads: dict[str, dict[str, Any]] = {}
         self.shared: list[dict[str, Any]] = []
         self._file_ids = itertools.count(1)
+        # views.publish: every view published, in order, as (user id, view), and each user's current one.
+        self.published: list[tuple[str, dict[str, Any]]] = []
+        self.home_views: dict[str, dict[str, Any]] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
     @property
@@ -452,8 +460,68 @@ class SlackStandIn:
         with self._lock:
             return sorted((m for (c, _), m in self.messages.items() if c == channel), key=lambda m: m["ts"])
 
+    def _m_usergroups_users_list(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        # Slack: `usergroup` is required (invalid_arguments without it), an id that is no group of the
+        # workspace is no_such_subteam, and the method needs usergroups:read (missing_scope, with `needed`).
+        if self.scopes is not None and "usergroups:read" not in self.scopes:
+            provided = ",".join(sorted(self.scopes))
+            return {"ok": False, "error": "missing_scope", "needed": "usergroups:read", "provided": provided}
+        group = str(args.get("usergroup") or "")
+        if not group:
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._lock:
+            members = self.usergroups.get(group)
+        if members is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(members)}
+
     def _m_chat_postEphemeral(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        # Slack: channel and user are required, a channel the bot cannot see is channel_not_found, one it is
+        # not in not_in_channel; text, blocks or attachments must be given (no_text). Nothing joins history.
+        channel, user = str(args.get("channel") or ""), str(args.get("user") or "")
+        refused = self.channel_errors.get(channel)
+        if not channel or refused == "channel_not_found":
+            return {"ok": False, "error": "channel_not_found"}
+        if refused in {"not_in_channel", "is_archived"}:
+            return {"ok": False, "error": refused}
+        if not user.startswith(("U", "W")):
+            return {"ok": False, "error": "user_not_found"}
+        if not (args.get("text") or args.get("blocks") or args.get("attachments")):
+            return {"ok": False, "error": "no_text"}
         return {"ok": True, "message_ts": f"{int(time.time())}.000000"}
+
+    # ---- views.publish: the Home tab -----------------------------------------------------------
+    def _m_views_publish(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        user = str(args.get("user_id") or "")
+        view = args.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                view = None
+        if not user or not isinstance(view, dict) or view.get("type") != "home":
+            return _invalid_arguments("[ERROR] must provide an object of type home [json-pointer:/view]")
+        if not user.startswith(("U", "W")):
+            return {"ok": False, "error": "user_not_found"}
+        if not self.home_tab_enabled:
+            return {"ok": False, "error": "not_enabled"}
+        blocks = view.get("blocks")
+        if not isinstance(blocks, list):
+            return _invalid_arguments("[ERROR] missing required field: blocks [json-pointer:/view]")
+        if len(blocks) > MAX_VIEW_BLOCKS:
+            too_many = f"[ERROR] no more than {MAX_VIEW_BLOCKS} items allowed [json-pointer:/view/blocks]"
+            return _invalid_arguments(too_many)
+        problem = _block_problem(blocks)
+        if problem is not None:
+            return {"ok": False, "error": "invalid_blocks", "response_metadata": {"messages": [problem]}}
+        # One Home view per user, kept across publishes (Slack's id is the app's for that user).
+        view = {**view, "id": f"V{user[1:]}", "team_id": "T0LOCAL"}
+        with self._lock:
+            self.published.append((user, view))
+            self.home_views[user] = view
+        return {"ok": True, "view": view}
 
     # ---- files: the external upload flow (files.upload is retired) ----------------------------
     def _m_files_upload(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -593,6 +661,50 @@ class _Socket:
     ws: web.WebSocketResponse
     transport: asyncio.BaseTransport
     silent: bool = False
+
+
+MAX_VIEW_BLOCKS = 100
+# What Slack checks in a view's blocks (a subset): known types, texts present and within their limits.
+_BLOCK_TYPES = {"section", "divider", "header", "context", "actions", "image", "rich_text", "markdown", "input"}
+_TEXT_LIMITS = {"section": 3000, "header": 150}
+
+
+def _invalid_arguments(message: str) -> dict[str, Any]:
+    return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [message]}}
+
+
+def _block_problem(blocks: list[Any]) -> str | None:
+    """Why Slack would answer invalid_blocks, or None: the first problem found, in Slack's words."""
+    ids: set[str] = set()
+    for index, block in enumerate(blocks):
+        where = f"[json-pointer:/view/blocks/{index}]"
+        if not isinstance(block, dict) or block.get("type") not in _BLOCK_TYPES:
+            return f"[ERROR] unsupported type {where}"
+        kind = block["type"]
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if block_id in ids:
+                return f"[ERROR] duplicate block_id {block_id!r} {where}"
+            ids.add(block_id)
+        text = (block.get("text") or {}).get("text")
+        if kind in _TEXT_LIMITS:
+            if not text and not block.get("fields"):
+                return f"[ERROR] missing required field: text {where}"
+            if text and len(text) > _TEXT_LIMITS[kind]:
+                return f"[ERROR] must be less than {_TEXT_LIMITS[kind] + 1} characters {where}/text"
+        if kind == "section" and len(block.get("fields") or []) > 10:
+            return f"[ERROR] no more than 10 items allowed {where}/fields"
+        if kind in {"actions", "context"}:
+            elements = block.get("elements") or []
+            limit = 25 if kind == "actions" else 10
+            if not elements or len(elements) > limit:
+                return f"[ERROR] must provide 1 to {limit} elements {where}/elements"
+            if kind == "actions":
+                for element in elements:
+                    label = ((element or {}).get("text") or {}).get("text") or ""
+                    if not label or len(label) > 75 or len(str(element.get("value") or "")) > 2000:
+                        return f"[ERROR] invalid button {where}/elements"
+    return None
 
 
 def posts_by_channel(calls: list[Call]) -> dict[str, list[Call]]:

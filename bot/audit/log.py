@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -38,12 +38,16 @@ def _json(value: object) -> object:
     return value
 
 
-def snapshot(table: Table, row: Row[Any] | None, key: Mapping[str, object]) -> dict[str, Any] | None:
-    """A state row as the audit keeps it: every column but its key and bookkeeping, JSON-ready; None: no row."""
+def snapshot(
+    table: Table, row: Row[Any] | None, key: Mapping[str, object], columns: Collection[str] | None = None
+) -> dict[str, Any] | None:
+    """A state row as the audit keeps it: every column but its key and bookkeeping (or only `columns`, those
+    the change is about), JSON-ready; None: no row."""
     if row is None:
         return None
     values = row._mapping
-    return {c.name: _json(values[c.name]) for c in table.c if c.name not in key and c.name not in _BOOKKEEPING}
+    kept = [c.name for c in table.c if c.name not in key and c.name not in _BOOKKEEPING]
+    return {name: _json(values[name]) for name in kept if columns is None or name in columns}
 
 
 def _unchanged(table: Table, row: Row[Any]) -> ColumnElement[bool]:
@@ -60,13 +64,14 @@ def record_state_change(
     key: Mapping[str, object],
     change: Change,
     at: dt.datetime,
+    columns: Collection[str] | None = None,
 ) -> bool:
     """Run `attempt` (a compare-and-set upsert of `table`'s row `key`) and, if it changed the row, append the entry.
 
     Both happen in one transaction. `attempt` gets a further condition, that the row is still the one read
     as "before", so the entry's before is exact even when another instance changes the row in between; when
     that is why it failed, it is tried again on the new row. A press that lost (the compare-and-set refused
-    it) writes nothing.
+    it) writes nothing. `columns`: the state's columns the entry's before and after show (default: all).
     """
     where = [table.c[name] == value for name, value in key.items()]
     for _ in range(_ATTEMPTS):
@@ -79,8 +84,8 @@ def record_state_change(
                     conn,
                     change,
                     at=at,
-                    before=snapshot(table, before, key),
-                    after=snapshot(table, after, key),
+                    before=snapshot(table, before, key, columns),
+                    after=snapshot(table, after, key, columns),
                 )
                 return True
             now_row = conn.execute(select(table).where(*where)).first()

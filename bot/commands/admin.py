@@ -1,9 +1,9 @@
-"""Admins: the next scheduled posts, a digest now, reload data and schedule, the audit record, reopen.
+"""Admins: the next scheduled posts, a digest now, reload data and schedule, the audit record, reopen, due dates.
 
-ja: 管理者向け: 次回の投稿予定、今すぐダイジェスト投稿、データとスケジュールの再読込、変更履歴、完了の取り消し。
-usage: admin schedule | admin digest-now [channel] | admin reload [confirm] | admin audit [id] | admin reopen <id>
-examples: admin schedule; admin digest-now C0123456789; admin reload confirm; admin audit; admin reopen fr-presidency
-"""
+ja: 管理者向け: 次回の投稿予定、今すぐダイジェスト投稿、データとスケジュールの再読込、変更履歴、完了の取り消し、期日。
+usage: admin schedule | admin digest-now [channel] | admin reload [confirm] | admin audit [id] | admin reopen <id> | admin due <id> <YYYY-MM-DD> [assumed] | admin due <id> clear
+examples: admin schedule; admin digest-now C0123456789; admin reload confirm; admin audit; admin reopen fr-presidency; admin due fr-presidency 2026-01-05
+"""  # noqa: E501  (help reads each of these as one line)
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.audit.models import Surface, admin_actor
-from bot.commands import admin_audit
+from bot.commands import admin_audit, admin_due
 from bot.commands.base import Ask
 from bot.errors import NotAllowed, UserError
 from bot.messages import msg
@@ -21,6 +21,7 @@ from bot.release.models import Lang
 from bot.reply import Reply, Section
 from bot.schedule.changes import Kind, ReloadResult
 from bot.schedule.occurrence import Occurrence
+from bot.schedule.owners import where
 from bot.schedule.store import Delivery
 from bot.text import echo, escape
 
@@ -53,6 +54,10 @@ _ACTIONS = {
     "取り消し": "reopen",
     "取消": "reopen",
     "再開": "reopen",
+    "due": "due",
+    "date": "due",
+    "期日": "due",
+    "期限": "due",
 }
 
 
@@ -88,7 +93,7 @@ def _tz(delivery: Delivery) -> str:
 def _schedule(ask: Ask, services: AdminServices) -> Reply:
     lang = ask.lang
     runs = services.next_runs(ask.now, limit=15)
-    lines = [f"• {_local(o.at, o.timezone)}  <#{o.channel}>  `{escape(o.key)}`" for o in runs] or [
+    lines = [f"• {_local(o.at, o.timezone)}  {where(o.channel)}  `{escape(o.key)}`" for o in runs] or [
         msg("admin.schedule.none", lang)
     ]
     sections = [Section(text="\n".join(lines))]
@@ -98,7 +103,8 @@ def _schedule(ask: Ask, services: AdminServices) -> Reply:
         stuck = [d for d in problems if d.status == status]
         if stuck:
             listed = [
-                f"• <#{d.channel}>  `{escape(d.key)}`  {_local(d.scheduled_at, _tz(d))}: {escape(d.last_error or '?')}"
+                f"• {where(d.channel)}  `{escape(d.key)}`  "
+                f"{_local(d.scheduled_at, _tz(d))}: {escape(d.last_error or '?')}"
                 for d in stuck
             ]
             sections.append(Section(text=f"*{msg(heading, lang)}*\n" + "\n".join(listed)))
@@ -106,7 +112,7 @@ def _schedule(ask: Ask, services: AdminServices) -> Reply:
     if retrying:
         failing = []
         for d in retrying:
-            line = f"• <#{d.channel}>  `{escape(d.key)}`  " + msg(
+            line = f"• {where(d.channel)}  `{escape(d.key)}`  " + msg(
                 "admin.schedule.attempts", lang, count=d.attempts + d.checks, error=escape(d.last_error or "?")
             )
             if d.next_attempt_at is not None:
@@ -181,6 +187,8 @@ def run(ask: Ask) -> Reply:
         return admin_audit.audit(ask, services)  # type: ignore[arg-type]  # FollowupService is both
     if action == "reopen":
         return admin_audit.reopen(ask, services)  # type: ignore[arg-type]
+    if action == "due":
+        return admin_due.run(ask, services)  # type: ignore[arg-type]
     if action == "digest-now":
         return _digest_now(ask, services)
     return _reload(ask, services)

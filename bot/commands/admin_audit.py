@@ -85,7 +85,27 @@ def _what(entry: AuditEntry, lang: Lang, tz: ZoneInfo) -> str:
     if entry.action == "digest_now":
         channels = ", ".join(f"<#{escape(str(c))}>" for c in after.get("channels") or []) or "-"
         return msg("admin.audit.digest", lang, channels=channels)
+    if entry.action == "assign":
+        return f"{_assignee(entry.before, lang)} → {_assignee(entry.after, lang)}"
+    if entry.action == "due_confirm":
+        return f"{_due(entry.before, lang)} → {_due(entry.after, lang)}"
     return f"{_state(entry.before, lang, tz)} → {_state(entry.after, lang, tz)}"
+
+
+def _assignee(state: Mapping[str, Any] | None, lang: Lang) -> str:
+    """Who had the commitment in an "assign" entry's before or after."""
+    user = (state or {}).get("assignee")
+    return mention(str(user)) if user else msg("admin.audit.assign.none", lang)
+
+
+def _due(state: Mapping[str, Any] | None, lang: Lang) -> str:
+    """The admin's date in a "due_confirm" entry's before or after: the date and confirmed or assumed, or the file's."""
+    values = state or {}
+    day, confirmed = values.get("due_override"), values.get("due_confirmed")
+    if day is None and confirmed is None:
+        return msg("admin.audit.due.file", lang)
+    how = msg("admin.due.confirmed" if confirmed else "admin.due.assumed", lang)
+    return msg("admin.audit.due.date", lang, date=escape(str(day or "-")), how=how)
 
 
 def audit_line(entry: AuditEntry, *, lang: Lang, tz: ZoneInfo) -> str:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.release.models import Release
 from bot.schedule.due import done_date, effective_status
+from bot.schedule.effective import effective
 from bot.schedule.models import Commitment
 from bot.schedule.occurrence import CommitmentState
 
@@ -41,6 +42,8 @@ FIELDS = (
     "detail_en",
     "planned_action_ja",
     "planned_action_en",
+    "assignee",
+    "assigned_at",
 )
 # OWASP's list: what Excel, LibreOffice and Google Sheets start a formula (or DDE) with.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -63,7 +66,11 @@ def _iso(value: dt.date | dt.datetime | None, tz: ZoneInfo) -> str:
 def followup_row(
     release: Release, commitment: Commitment, state: CommitmentState | None, *, tz: ZoneInfo
 ) -> dict[str, str]:
-    """One commitment as a CSV record (every value a string, not yet made formula-safe)."""
+    """One commitment as a CSV record (every value a string, not yet made formula-safe).
+
+    Its due date and whether it is an assumption are as they stand (an admin's, bot.schedule.effective).
+    """
+    commitment = effective(commitment, state)
     desk = next((d for d in release.desks if d.id == commitment.owner_desk), None)
     status = effective_status(commitment, state)
     snoozed = state.snoozed_until if state is not None and status == "open" else None
@@ -91,6 +98,8 @@ def followup_row(
         "detail_en": commitment.detail.en,
         "planned_action_ja": commitment.planned_action.ja if commitment.planned_action else "",
         "planned_action_en": commitment.planned_action.en if commitment.planned_action else "",
+        "assignee": (state.assignee or "") if state is not None else "",
+        "assigned_at": _iso(state.assigned_at, tz) if state is not None else "",
     }
 
 
@@ -107,7 +116,10 @@ def build_followups_csv(
     out = io.StringIO(newline="")
     writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writeheader()
-    ordered = sorted(items, key=lambda rc: (-rc[0].published.toordinal(), rc[0].id, rc[1].due, rc[1].id))
+    def due_of(c: Commitment) -> dt.date:
+        return effective(c, states.get(c.id)).due
+
+    ordered = sorted(items, key=lambda rc: (-rc[0].published.toordinal(), rc[0].id, due_of(rc[1]), rc[1].id))
     for release, commitment in ordered:
         row = followup_row(release, commitment, states.get(commitment.id), tz=tz)
         writer.writerow({k: safe_cell(v) for k, v in row.items()})

@@ -22,8 +22,10 @@ from bot.schedule.due import (
     is_past_assumed_date,
     next_business_day_at,
 )
+from bot.schedule.effective import effective, effective_all
 from bot.schedule.models import Commitment
 from bot.schedule.occurrence import CommitmentState, Occurrence
+from bot.schedule.owners import Owners
 from bot.text import echo, escape
 
 ACTION_DONE = "g7_followup_done"
@@ -32,7 +34,16 @@ ACTION_SNOOZE_1W = "g7_followup_snooze_1w"
 ACTION_SNOOZE_NEXT_BUSINESS_DAY = "g7_followup_snooze_nbd"
 # On a reminder marked done: undo it (the audit keeps both).
 ACTION_REOPEN = "g7_followup_reopen"
-ACTION_IDS = (ACTION_DONE, ACTION_SNOOZE_1D, ACTION_SNOOZE_1W, ACTION_SNOOZE_NEXT_BUSINESS_DAY, ACTION_REOPEN)
+# "I'll take it": the presser becomes the commitment's assignee (one of two presses at once wins).
+ACTION_TAKE = "g7_followup_take"
+ACTION_IDS = (
+    ACTION_DONE,
+    ACTION_SNOOZE_1D,
+    ACTION_SNOOZE_1W,
+    ACTION_SNOOZE_NEXT_BUSINESS_DAY,
+    ACTION_REOPEN,
+    ACTION_TAKE,
+)
 SNOOZE: dict[str, dt.timedelta] = {
     ACTION_SNOOZE_1D: dt.timedelta(days=1),
     ACTION_SNOOZE_1W: dt.timedelta(weeks=1),
@@ -46,6 +57,8 @@ _SLACK_USER = re.compile(r"^[UW][A-Z0-9]+$")
 
 # The release a commitment comes from (the library's `get(c.release_id)`), for replies spanning several releases.
 ReleaseOf = Callable[[Commitment], Release]
+# The owners of a commitment's desk (data/owners.yml: bot.schedule.owners), None when nobody is named for it.
+OwnersOf = Callable[[Commitment], Owners | None]
 
 
 def release_of(release: Release | ReleaseOf) -> ReleaseOf:
@@ -97,23 +110,37 @@ def _due_text(c: Commitment, lang: Lang) -> str:
     return f"{text} {msg('followups.assumed', lang)}" if c.due_is_assumption else text
 
 
-def _line(c: Commitment, lang: Lang, release: Release, *, extra: str = "") -> str:
-    """One commitment on one line: title, due date (assumed?), anything extra, owner desk."""
+def owner_desk_text(c: Commitment, release: Release, lang: Lang, owners: Owners | None) -> str:
+    """The owner as its desk (bureau, office) and its people: the owners' @mentions, else the release's lead."""
+    desk = next((d for d in release.desks if d.id == c.owner_desk), None)
+    if desk is None:
+        return escape(c.owner_desk)
+    mentions = owners.mentions() if owners is not None else []
+    people = " ".join(mentions) if mentions else escape(desk.lead(lang))
+    return msg("followups.owner_people", lang, desk=escape(desk.unit(lang)), people=people)
+
+
+def _line(c: Commitment, lang: Lang, release: Release, *, extra: str = "", owners: OwnersOf | None = None) -> str:
+    """One commitment on one line: title, due date (assumed?), anything extra, owner desk and its people."""
     parts = [f"• *{escape(c.title(lang))}*", _due_text(c, lang)]
     if extra:
         parts.append(extra)
-    desk = next((d for d in release.desks if d.id == c.owner_desk), None)
-    if desk is not None:
-        parts.append(msg("followups.owner", lang, desk=escape(desk.topic(lang))))
+    if any(d.id == c.owner_desk for d in release.desks):
+        owned = owners(c) if owners is not None else None
+        parts.append(msg("followups.owner", lang, desk=owner_desk_text(c, release, lang, owned)))
     return " — ".join(parts)
 
 
-def _overdue_line(c: Commitment, today: dt.date, lang: Lang, release: Release) -> str:
-    return _line(c, lang, release, extra=msg("followups.overdue_by", lang, days=(today - c.due).days))
+def _overdue_line(c: Commitment, today: dt.date, lang: Lang, release: Release, owners: OwnersOf | None = None) -> str:
+    extra = msg("followups.overdue_by", lang, days=(today - c.due).days)
+    return _line(c, lang, release, extra=extra, owners=owners)
 
 
-def _to_confirm_line(c: Commitment, today: dt.date, lang: Lang, release: Release) -> str:
-    return _line(c, lang, release, extra=msg("followups.passed_by", lang, days=(today - c.due).days))
+def _to_confirm_line(
+    c: Commitment, today: dt.date, lang: Lang, release: Release, owners: OwnersOf | None = None
+) -> str:
+    extra = msg("followups.passed_by", lang, days=(today - c.due).days)
+    return _line(c, lang, release, extra=extra, owners=owners)
 
 
 def release_and_plan(c: Commitment, lang: Lang) -> list[str]:
@@ -128,9 +155,11 @@ def _with_texts(line: str, c: Commitment, lang: Lang) -> str:
     return "\n".join([line, *(f"    {text}" for text in release_and_plan(c, lang))])
 
 
-def _done_line(c: Commitment, day: dt.date | None, lang: Lang, release: Release) -> str:
+def _done_line(
+    c: Commitment, day: dt.date | None, lang: Lang, release: Release, owners: OwnersOf | None = None
+) -> str:
     extra = msg("followups.done_on", lang, date=format_date(day, lang)) if day is not None else ""
-    return _line(c, lang, release, extra=extra)
+    return _line(c, lang, release, extra=extra, owners=owners)
 
 
 def _listing(heading: str, lines: list[str], empty: str) -> Section:
@@ -146,15 +175,15 @@ def _listed_citation(commitments: list[Commitment], release: Release | ReleaseOf
         r = of(c)
         index = source_index(r)
         lines = index.quote(c.detail.ja, kind=c.source.kind, ref=c.source.ref)
-        parts.append((r, set(lines | index.desk_topic.get(c.owner_desk, frozenset()))))
+        parts.append((r, set(lines | index.desk_unit.get(c.owner_desk, frozenset()))))
     return cite_several(parts, lang)
 
 
 def _reminder_citation(c: Commitment, release: Release, lang: Lang) -> Citation:
-    """A reminder shows the quote, how its source is named, and the owner desk in full."""
+    """A reminder shows the quote, how its source is named, and the owner desk (unit, lead, numbers, address)."""
     index = source_index(release)
     lines = index.quote(c.detail.ja, kind=c.source.kind, ref=c.source.ref)
-    lines |= index.source_brief(c.source.kind, c.source.ref) | index.desk_owner.get(c.owner_desk, frozenset())
+    lines |= index.source_brief(c.source.kind, c.source.ref) | index.desk_contact.get(c.owner_desk, frozenset())
     return cite(release, lang, lines)
 
 
@@ -169,17 +198,19 @@ def build_digest_reply(
     tz: ZoneInfo,
     release: Release | ReleaseOf,
     label: str | None = None,
+    owners: OwnersOf | None = None,
 ) -> Reply:
     """A channel digest: overdue, due within the lookahead, and recently done. `release`: the one release, or
-    each commitment's (a digest spanning the library). `label`: the admin's classification line, shown first."""
+    each commitment's (a digest spanning the library). `label`: the admin's classification line, shown first.
+    `owners`: each commitment's people (data/owners.yml), shown with its desk."""
     today = _local(now, tz).date()
     of = release_of(release)
     # A digest is read by people who were not in the meeting: each open item carries the release's
     # words and the team's plan, labelled, so nobody takes the plan for something agreed.
-    overdue = [_with_texts(_overdue_line(c, today, lang, of(c)), c, lang) for c in items.overdue]
-    to_confirm = [_with_texts(_to_confirm_line(c, today, lang, of(c)), c, lang) for c in items.to_confirm]
-    upcoming = [_with_texts(_line(c, lang, of(c)), c, lang) for c in items.upcoming]
-    done = [_done_line(d.commitment, d.done_on, lang, of(d.commitment)) for d in items.recently_done]
+    overdue = [_with_texts(_overdue_line(c, today, lang, of(c), owners), c, lang) for c in items.overdue]
+    to_confirm = [_with_texts(_to_confirm_line(c, today, lang, of(c), owners), c, lang) for c in items.to_confirm]
+    upcoming = [_with_texts(_line(c, lang, of(c), owners=owners), c, lang) for c in items.upcoming]
+    done = [_done_line(d.commitment, d.done_on, lang, of(d.commitment), owners) for d in items.recently_done]
     return Reply(
         title=msg("digest.title", lang, date=format_date(today, lang)),
         label=escape(label) if label else None,
@@ -200,6 +231,28 @@ def build_digest_reply(
             lang,
         ),
     )
+
+
+def listed_line(
+    c: Commitment,
+    *,
+    section: Literal["overdue", "to_confirm", "upcoming", "done"],
+    today: dt.date,
+    lang: Lang,
+    release: Release,
+    done_on: dt.date | None = None,
+    in_release: bool = False,
+) -> str:
+    """One commitment as a digest lists it in `section` (the Home tab's lines); `in_release`: name its release."""
+    if section == "overdue":
+        line = _overdue_line(c, today, lang, release)
+    elif section == "to_confirm":
+        line = _to_confirm_line(c, today, lang, release)
+    elif section == "done":
+        line = _done_line(c, done_on, lang, release)
+    else:
+        line = _line(c, lang, release)
+    return _in_release(line, release, lang) if in_release else line
 
 
 # --- reminders ------------------------------------------------------------------------------------
@@ -229,14 +282,17 @@ def source_text(commitment: Commitment, release: Release, lang: Lang) -> str:
     return escape(ref)  # an unknown ref: `g7bot check` reports it; show what the file says
 
 
-def _owner_text(commitment: Commitment, release: Release, lang: Lang) -> str:
+def _owner_text(commitment: Commitment, release: Release, lang: Lang, owners: Owners | None = None) -> str:
+    """The owner desk (bureau, office, its lead), its people in Slack (data/owners.yml) and how to reach it."""
     desk = next((d for d in release.desks if d.id == commitment.owner_desk), None)
     if desk is None:
         return escape(commitment.owner_desk)
     phone = f"{msg('contact.phone', lang)} " + format_numbers(desk, lang).replace("\n", " · ")
     email = f"{msg('contact.email', lang)} {escape(desk.email)}"
     office = f"{escape(desk.unit(lang))}{msg('list.separator', lang)}{escape(desk.lead(lang))}"
-    return f"{escape(desk.topic(lang))}\n{office}\n{phone} · {email}"
+    mentions = owners.mentions() if owners is not None else []
+    people = [" ".join(mentions)] if mentions else []
+    return "\n".join([office, *people, f"{phone} · {email}"])
 
 
 def _when_due(commitment: Commitment, day: dt.date, lang: Lang) -> str:
@@ -253,7 +309,13 @@ def _when_due(commitment: Commitment, day: dt.date, lang: Lang) -> str:
 
 
 def _commitment_sections(
-    commitment: Commitment, *, lang: Lang, release: Release, lead: str, calendar: Calendar
+    commitment: Commitment,
+    *,
+    lang: Lang,
+    release: Release,
+    lead: str,
+    calendar: Calendar,
+    owners: Owners | None = None,
 ) -> list[Section]:
     due = format_date(commitment.due, lang)
     if commitment.due_is_assumption:
@@ -264,7 +326,7 @@ def _commitment_sections(
     fields = [
         f"*{msg('reminder.due', lang)}*\n{due}",
         f"*{msg('reminder.source', lang)}*\n{source_text(commitment, release, lang)}",
-        f"*{msg('reminder.owner', lang)}*\n{_owner_text(commitment, release, lang)}",
+        f"*{msg('reminder.owner', lang)}*\n{_owner_text(commitment, release, lang, owners)}",
     ]
     if commitment.window_start is not None:
         window = format_range(commitment.window_start, commitment.due, lang)
@@ -284,38 +346,72 @@ def build_reminder_reply(
     release: Release,
     state: CommitmentState | None,
     calendar: Calendar = JAPAN,
+    owners: Owners | None = None,
 ) -> Reply:
     """A reminder before (or on) the due date, with Done / Snooze buttons carrying the commitment id.
 
-    `calendar` is the channel's: a due date on one of its non-working days is shown with a note.
+    `owners`: the desk's people (data/owners.yml), @mentioned first and listed with the desk.
+
+    `calendar` is the channel's: a due date on one of its non-working days is shown with a note. The date is
+    the one in force (an admin's, bot.schedule.effective). "I'll take it" is offered until somebody has it;
+    from then on the reminder says who, for everyone (a channel message is the same for all who see it).
     """
+    commitment = effective(commitment, state)
     tz = ZoneInfo(occurrence.timezone)
     lead = _when_due(commitment, occurrence.at.astimezone(tz).date(), lang)
     if ":snooze:" in occurrence.key:
         by = state.updated_by if state is not None else None
         note = msg("reminder.snoozed_by_user", lang, user=mention(by)) if by else msg("reminder.snoozed", lang)
         lead = f"{lead} {note}"
+    assignee = state.assignee if state is not None else None
+    if assignee:
+        lead = f"{lead}\n{taken_by(assignee, lang)}"
+    mentions = owners.mentions() if owners is not None else []
+    if mentions:
+        lead = f"{' '.join(mentions)} {lead}"
+    buttons = followup_buttons(commitment, lang=lang, done=False)
+    if not assignee:
+        buttons.append(take_button(commitment, lang))
     return Reply(
         title=msg("reminder.title", lang, title=escape(commitment.title(lang))),
-        sections=_commitment_sections(commitment, lang=lang, release=release, lead=lead, calendar=calendar),
+        sections=_commitment_sections(
+            commitment, lang=lang, release=release, lead=lead, calendar=calendar, owners=owners
+        ),
         citation=_reminder_citation(commitment, release, lang),
-        buttons=[
-            Button(
-                action_id=ACTION_DONE,
-                text=msg("reminder.button_done", lang),
-                value=commitment.id,
-                style="primary",
-            ),
-            Button(action_id=ACTION_SNOOZE_1D, text=msg("reminder.button_snooze_1d", lang), value=commitment.id),
-            Button(action_id=ACTION_SNOOZE_1W, text=msg("reminder.button_snooze_1w", lang), value=commitment.id),
-            Button(
-                action_id=ACTION_SNOOZE_NEXT_BUSINESS_DAY,
-                text=msg("reminder.button_snooze_next_business_day", lang),
-                value=commitment.id,
-            ),
-        ],
+        buttons=buttons,
         block_id=block_id(commitment),
     )
+
+
+def take_button(commitment: Commitment, lang: Lang) -> Button:
+    """"I'll take it": assigns the commitment to whoever presses it (bot.schedule.service, Store.assign)."""
+    return Button(action_id=ACTION_TAKE, text=msg("reminder.button_take", lang), value=commitment.id)
+
+
+def taken_by(assignee: str, lang: Lang) -> str:
+    """"Taken by <@U…>", for reminders and anything else that shows a commitment's assignee."""
+    return msg("reminder.taken_by", lang, user=mention(assignee))
+
+
+def followup_buttons(commitment: Commitment, *, lang: Lang, done: bool) -> list[Button]:
+    """A reminder's buttons (the Home tab's too): Done and the Snoozes while open, Reopen once done."""
+    if done:
+        return [Button(action_id=ACTION_REOPEN, text=msg("reminder.button_reopen", lang), value=commitment.id)]
+    return [
+        Button(
+            action_id=ACTION_DONE,
+            text=msg("reminder.button_done", lang),
+            value=commitment.id,
+            style="primary",
+        ),
+        Button(action_id=ACTION_SNOOZE_1D, text=msg("reminder.button_snooze_1d", lang), value=commitment.id),
+        Button(action_id=ACTION_SNOOZE_1W, text=msg("reminder.button_snooze_1w", lang), value=commitment.id),
+        Button(
+            action_id=ACTION_SNOOZE_NEXT_BUSINESS_DAY,
+            text=msg("reminder.button_snooze_next_business_day", lang),
+            value=commitment.id,
+        ),
+    ]
 
 
 def build_resolved_reply(
@@ -328,17 +424,20 @@ def build_resolved_reply(
     when: dt.datetime,
     tz: ZoneInfo,
     calendar: Calendar = JAPAN,
+    owners: Owners | None = None,
 ) -> Reply:
     """The reminder after a button press (for chat.update): who did what; once done, only a Reopen button.
 
-    `when` is the moment it was marked done, or the time it is snoozed until.
+    `when` is the moment it was marked done, or the time it is snoozed until. `owners`: listed with the desk.
     """
     key = "reminder.done_by" if action == "done" else "reminder.snoozed_by"
     lead = msg(key, lang, user=mention(user_id), when=format_when(when, tz, lang))
     reopen = Button(action_id=ACTION_REOPEN, text=msg("reminder.button_reopen", lang), value=commitment.id)
     return Reply(
         title=msg("reminder.title", lang, title=escape(commitment.title(lang))),
-        sections=_commitment_sections(commitment, lang=lang, release=release, lead=lead, calendar=calendar),
+        sections=_commitment_sections(
+            commitment, lang=lang, release=release, lead=lead, calendar=calendar, owners=owners
+        ),
         citation=_reminder_citation(commitment, release, lang),
         buttons=[reopen] if action == "done" else [],
         block_id=block_id(commitment),
@@ -365,11 +464,13 @@ def build_followups_reply(
     tz: ZoneInfo,
     release: Release | ReleaseOf,
     lead: str = "",
+    owners: OwnersOf | None = None,
 ) -> Reply:
     """Every follow-up: overdue first, then dates to confirm (past an assumed date), then upcoming by due
-    date, then done (most recent first)."""
+    date, then done (most recent first). `owners`: each one's people (data/owners.yml), shown with its desk."""
     today = _local(now, tz).date()
-    listed = sorted(as_list(commitments), key=lambda c: (c.due, c.id))
+    # Each with the date as it stands (an admin's, bot.schedule.effective).
+    listed = sorted(effective_all(as_list(commitments), states), key=lambda c: (c.due, c.id))
     of = release_of(release)
     # A list spanning several releases says on each line which one it comes from.
     several = len({id(of(c)) for c in listed}) > 1
@@ -385,13 +486,13 @@ def build_followups_reply(
         state = states.get(c.id)
         if effective_status(c, state) == "done":
             day = done_date(c, state, tz)
-            done.append((day or c.due, tagged(_done_line(c, day, lang, of(c)), c)))
+            done.append((day or c.due, tagged(_done_line(c, day, lang, of(c), owners), c)))
         elif is_past_assumed_date(c, today):
-            to_confirm.append(tagged(_to_confirm_line(c, today, lang, of(c)), c))
+            to_confirm.append(tagged(_to_confirm_line(c, today, lang, of(c), owners), c))
         elif c.due < today:
-            overdue.append(tagged(_overdue_line(c, today, lang, of(c)), c))
+            overdue.append(tagged(_overdue_line(c, today, lang, of(c), owners), c))
         else:
-            upcoming.append(tagged(_line(c, lang, of(c)), c))
+            upcoming.append(tagged(_line(c, lang, of(c), owners=owners), c))
     done.sort(key=lambda pair: pair[0], reverse=True)
     none = msg("followups.none", lang)
     sections = [Section(text=lead)] if lead else []

@@ -23,13 +23,16 @@ channel's partner country's holidays):
   digest's own post at that instant, if it has one, so it is posted once whatever the windows.
 * A reminder whose day is a non-working day comes on the business day before it, at the same local time,
   never after. Two offsets moved onto the same instant are one reminder (the one nearer the due date).
+* Past a confirmed due date, an open commitment is reminded again every business day after it at its
+  remind_at ("reminder:<id>:overdue:<n>", n from 1 to the schedule's limit), until Done or Snooze; never
+  past an assumed date. They are reminders of the commitment's series like the others (`series`, `plan`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -37,6 +40,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.calendar import SEARCH_DAYS, Calendar, is_business_day, next_business_day, previous_business_day
+from bot.schedule.effective import effective, effective_all
 from bot.schedule.models import Commitment, CommitmentsFile, Digest, ScheduleFile
 from bot.schedule.occurrence import CommitmentState, Occurrence, Status
 
@@ -228,6 +232,16 @@ def next_business_day_at(now: dt.datetime, *, tz: ZoneInfo, calendar: Calendar, 
 
 
 def reminder_key(commitment: Commitment, offset: int) -> str:
+    """`reminder:<id>:d<offset>`, without the due date, on purpose.
+
+    A delivery's identity is (kind, key, channel, scheduled_at), and scheduled_at is the reminder's instant,
+    which the due date determines. When an admin moves the date (`/g7 admin due`), each offset's instant
+    moves, so the new date's reminders are new identities and post once, while the rows of those already
+    sent for the old date stay as they were and are never planned again (the old instants are no longer
+    produced). The date in the key would add nothing to that, and would change the key of every commitment's
+    reminders at the upgrade: a reminder sent just before it, still within the deliverer's look-back, would
+    be planned again under the new key and posted twice.
+    """
     return f"reminder:{commitment.id}:d{offset}"
 
 
@@ -246,39 +260,105 @@ def reminder_instant(commitment: Commitment, offset: int, *, tz: ZoneInfo, calen
     return localize(dt.datetime.combine(reminder_day(commitment, offset, calendar), commitment.remind_at), tz)
 
 
-def _reminders(schedule: ScheduleFile, commitment: Commitment, state: CommitmentState | None) -> list[Occurrence]:
-    """Every reminder of one commitment, whenever it falls (the caller filters the window)."""
+def overdue_key(commitment: Commitment, n: int) -> str:
+    return f"reminder:{commitment.id}:overdue:{n}"
+
+
+def overdue_instants(
+    commitment: Commitment, state: CommitmentState | None, *, tz: ZoneInfo, calendar: Calendar, limit: int
+) -> list[tuple[int, dt.datetime]]:
+    """(n, instant) of the overdue re-reminders of a commitment past its confirmed due date: the first
+    `limit` business days after it, at its remind_at, n counting from 1.
+
+    None for an assumed date (never overdue), once done, or once snoozed: a Snooze is the owners'
+    answer, and its own reminder comes when it ends.
+    """
+    commitment = effective(commitment, state)
+    if commitment.due_is_assumption or limit <= 0 or effective_status(commitment, state) == "done":
+        return []
+    if state is not None and state.snoozed_until is not None:
+        return []
+    found: list[tuple[int, dt.datetime]] = []
+    day = commitment.due
+    for n in range(1, limit + 1):
+        day = next_business_day(day, calendar)
+        found.append((n, localize(dt.datetime.combine(day, commitment.remind_at), tz)))
+    return found
+
+
+def next_overdue_reminder(
+    commitment: Commitment,
+    state: CommitmentState | None,
+    now: dt.datetime,
+    *,
+    tz: ZoneInfo,
+    calendar: Calendar,
+    limit: int,
+) -> tuple[int, dt.datetime] | None:
+    """The next overdue re-reminder after `now` (n, instant), or None when there is none left."""
+    now = _aware(now, "now")
+    instants = overdue_instants(commitment, state, tz=tz, calendar=calendar, limit=limit)
+    return next(((n, at) for n, at in instants if at > now), None)
+
+
+# Who a commitment's reminders go to by DM instead of its channel: the owners' user ids when their desk
+# says `notify: dm`, None (or empty) to post in the channel. bot.schedule.service builds it from data/owners.yml.
+Recipients = Callable[[Commitment], Sequence[str] | None]
+
+
+def _reminders(
+    schedule: ScheduleFile,
+    commitment: Commitment,
+    state: CommitmentState | None,
+    recipients: Recipients | None = None,
+) -> list[Occurrence]:
+    """Every reminder of one commitment, whenever it falls (the caller filters the window).
+
+    A commitment whose owners are told by DM has, for each reminder, one occurrence per user (its
+    channel is the user id: a DM), in the reminder channel's time zone, language and calendar.
+    The offsets count back from the date as it stands (an admin's, bot.schedule.effective).
+    """
+    commitment = effective(commitment, state)
     channel = commitment.channel or schedule.reminder_channel
     if channel is None or effective_status(commitment, state) == "done":
         return []
     # In the channel's own time zone: a reminder sent to the Paris team's channel is at 09:00 Paris.
     tz = schedule.channel_timezone(channel)
     lang = schedule.channel_lang(channel)
+    to = list(dict.fromkeys(recipients(commitment) or ())) if recipients is not None else []
 
-    def occurrence(key: str, at: dt.datetime) -> Occurrence:
-        return Occurrence(
-            kind="reminder",
-            key=key,
-            channel=channel,
-            at=at,
-            lang=lang,
-            timezone=tz.key,
-            commitment_id=commitment.id,
-            release_id=commitment.release_id,
-        )
+    def occurrences(key: str, at: dt.datetime) -> list[Occurrence]:
+        return [
+            Occurrence(
+                kind="reminder",
+                key=key,
+                channel=where,
+                at=at,
+                lang=lang,
+                timezone=tz.key,
+                commitment_id=commitment.id,
+                release_id=commitment.release_id,
+            )
+            for where in (to or [channel])
+        ]
 
     calendar = schedule.channel_calendar(channel) if schedule.reminders_keep_business_days else None
     by_instant: dict[dt.datetime, int] = {}
     for offset in sorted(commitment.reminders, reverse=True):
         # Nearer offsets come last and win an instant two offsets were moved onto.
         by_instant[reminder_instant(commitment, offset, tz=tz, calendar=calendar)] = offset
-    found = [occurrence(reminder_key(commitment, offset), at) for at, offset in by_instant.items()]
+    found = [o for at, offset in by_instant.items() for o in occurrences(reminder_key(commitment, offset), at)]
+    # After the due date: every business day (whatever on_holiday says: nobody is asked on a holiday).
+    overdue = overdue_instants(
+        commitment, state, tz=tz, calendar=schedule.channel_calendar(channel), limit=schedule.overdue_limit
+    )
+    found += [o for n, at in overdue if at not in by_instant for o in occurrences(overdue_key(commitment, n), at)]
     snoozed = state.snoozed_until if state is not None else None
     if snoozed is not None:
         until = _as_utc(snoozed)
         # Up to and including `until`: a regular reminder at that very instant would post twice.
         found = [o for o in found if o.at > until]
-        found.append(occurrence(snooze_key(commitment, until), until))
+        found += occurrences(snooze_key(commitment, until), until)
     return found
 
 
@@ -295,10 +375,17 @@ def _streams(
     states: Mapping[str, CommitmentState],
     start: dt.datetime,
     end: dt.datetime,
+    *,
+    recipients: Recipients | None = None,
 ) -> Iterator[Occurrence]:
     """All occurrences in (start, end], ascending by (at, channel, key); lazy in the digests."""
     reminders = sorted(
-        (o for c in as_list(commitments) for o in _reminders(schedule, c, states.get(c.id)) if start < o.at <= end),
+        (
+            o
+            for c in as_list(commitments)
+            for o in _reminders(schedule, c, states.get(c.id), recipients)
+            if start < o.at <= end
+        ),
         key=_sort_key,
     )
     digests: list[Iterable[Occurrence]] = [_digest_stream(schedule, d, start, end) for d in schedule.digests]
@@ -311,12 +398,17 @@ def occurrences(
     states: Mapping[str, CommitmentState],
     start: dt.datetime,
     end: dt.datetime,
+    *,
+    recipients: Recipients | None = None,
 ) -> list[Occurrence]:
-    """Every digest and reminder with start < at <= end, sorted by (at, channel, key)."""
+    """Every digest and reminder with start < at <= end, sorted by (at, channel, key).
+
+    `recipients`: who gets a commitment's reminders by DM instead of in its channel (see Recipients).
+    """
     start, end = _aware(start, "start"), _aware(end, "end")
     if end <= start:
         return []
-    return list(_streams(schedule, commitments, states, start, end))
+    return list(_streams(schedule, commitments, states, start, end, recipients=recipients))
 
 
 def next_runs(
@@ -327,13 +419,14 @@ def next_runs(
     *,
     limit: int = 10,
     horizon: dt.timedelta = dt.timedelta(days=400),
+    recipients: Recipients | None = None,
 ) -> list[Occurrence]:
     """The next `limit` occurrences after `now`, looking at most `horizon` ahead."""
     now = _aware(now, "now")
     if limit <= 0:
         return []
     found: list[Occurrence] = []
-    for o in _streams(schedule, commitments, states, now, now + horizon):
+    for o in _streams(schedule, commitments, states, now, now + horizon, recipients=recipients):
         found.append(o)
         if len(found) >= limit:
             break
@@ -448,7 +541,8 @@ def digest_items(
     horizon = today + dt.timedelta(days=lookahead_days)
     since = today - dt.timedelta(days=recent_days)
     items = DigestItems(today=today, lookahead_days=lookahead_days, recent_days=recent_days)
-    for c in sorted(as_list(commitments), key=lambda c: (c.due, c.id)):
+    # Each with the date as it stands (an admin's, bot.schedule.effective): the lists show that one.
+    for c in sorted(effective_all(as_list(commitments), states), key=lambda c: (c.due, c.id)):
         state = states.get(c.id)
         if effective_status(c, state) == "open":
             if c.due < today:

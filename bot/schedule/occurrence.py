@@ -18,7 +18,9 @@ class Occurrence(BaseModel):
     """One thing to post once: (kind, key, channel, at) identifies it in the delivery log.
 
     `key` names what is posted: "digest:<digest id>" or "reminder:<commitment id>:<label>", where the
-    label is the offset ("d30", "d7", "d1", "d0") or "snooze".
+    label is the offset ("d30", "d7", "d1", "d0"), "overdue:<n>" (the n-th business day past a confirmed
+    due date) or "snooze:<until>". A reminder's `channel` is a user id (U…, W…) when it goes by DM to one
+    of its desk's owners (data/owners.yml, notify: dm): one occurrence per owner.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -53,7 +55,7 @@ StateKey = tuple[str, str]
 
 
 class CommitmentState(BaseModel):
-    """What users changed with the Done / Snooze buttons; it overlays the status in data/commitments.yml."""
+    """What users changed with the buttons and admins with `admin due`; it overlays data/commitments.yml."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -64,6 +66,12 @@ class CommitmentState(BaseModel):
     snoozed_until: dt.datetime | None = None
     updated_by: str | None = None
     updated_at: dt.datetime | None = None
+    # Who pressed "I'll take it" (a Slack user id) and when; None: nobody has taken it.
+    assignee: str | None = None
+    assigned_at: dt.datetime | None = None
+    # The due date an admin set (`/g7 admin due`) and whether it is confirmed; None: as in the data file.
+    due_override: dt.date | None = None
+    due_confirmed: bool | None = None
 
 
 def states_by_commitment(

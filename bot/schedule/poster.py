@@ -172,6 +172,16 @@ class Poster:
             except (SlackClientError, ClientError, TimeoutError) as exc:
                 raise _delivery_error("chat.update", channel, exc) from exc
 
+    async def ephemeral(self, channel: str, user: str, message: Mapping[str, Any]) -> None:
+        """chat.postEphemeral: a message only `user` sees in `channel` (e.g. "already taken by ...").
+
+        Nothing depends on it arriving: a failure is logged, not raised.
+        """
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user, **message)
+        except (SlackClientError, ClientError, TimeoutError) as exc:
+            logger.warning("chat.postEphemeral to %s in %s failed: %r", user, channel, exc)
+
     async def open_dm(self, user: str) -> str:
         """The id of the bot's direct-message channel with `user` (conversations.open; opening twice is harmless)."""
         try:
@@ -182,6 +192,17 @@ class Poster:
         if not channel:
             raise SlackDeliveryError(f"conversations.open to {user}: no channel in the answer")
         return str(channel)
+
+    async def usergroup_members(self, usergroup: str) -> tuple[str, ...]:
+        """The user ids of a user group (usergroups.users.list; needs usergroups:read)."""
+        try:
+            response = await self.client.usergroups_users_list(usergroup=usergroup)
+        except (SlackClientError, ClientError, TimeoutError) as exc:
+            raise _delivery_error("usergroups.users.list", usergroup, exc) from exc
+        users = response.get("users")
+        if not isinstance(users, list):
+            raise SlackDeliveryError(f"usergroups.users.list of {usergroup}: no users in the answer")
+        return tuple(str(u) for u in users)
 
     async def channel_info(self, channel: str) -> Mapping[str, Any]:
         """conversations.info's channel object (is_ext_shared, is_shared, ...)."""

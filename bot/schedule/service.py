@@ -36,6 +36,7 @@ from bot.schedule.connect import guard_for
 from bot.schedule.content import (
     ACTION_DONE,
     ACTION_REOPEN,
+    ACTION_TAKE,
     SNOOZE_ACTIONS,
     Action,
     build_digest_reply,
@@ -43,13 +44,17 @@ from bot.schedule.content import (
     build_reopened_reply,
     build_resolved_reply,
     format_when,
+    mention,
     snooze_until,
 )
 from bot.schedule.deliverer import Deliverer, Posting, TickReport
+from bot.schedule.effective import effective
 from bot.schedule.models import Commitment, CommitmentsFile, ScheduleFile, load_schedule
 from bot.schedule.notices import AdminNotices
 from bot.schedule.occurrence import CommitmentState, Occurrence, StateKey, states_by_commitment
+from bot.schedule.owners import Owners, is_user_id
 from bot.schedule.store import Delivery, Store
+from bot.schedule.usergroups import UserGroupMembers
 from bot.settings import Settings
 from bot.text import escape, log_safe
 
@@ -57,6 +62,19 @@ logger = logging.getLogger(__name__)
 
 # What `/g7 admin reopen` found: reopened, not done (nothing to undo), done in the data file, no such commitment.
 ReopenOutcome = Literal["reopened", "not_done", "file_done", "unknown"]
+# What "I'll take it" found: assigned to the presser now, theirs already, somebody else's, done, no such commitment.
+TakeOutcome = Literal["assigned", "yours", "taken", "done", "unknown"]
+# What `/g7 admin due` found: the date set, the same already, the override dropped, none to drop, no such commitment.
+DueOutcome = Literal["set", "unchanged", "cleared", "not_set", "unknown"]
+
+
+@dataclass(frozen=True)
+class DueChange:
+    """The outcome of `/g7 admin due`, with the commitment as it stood before and as it stands after."""
+
+    outcome: DueOutcome
+    before: Commitment | None = None
+    after: Commitment | None = None
 
 
 # At start-up, occurrences this far back without a record are recorded: posted late within the grace
@@ -119,7 +137,8 @@ class FollowupService:
     last_tick: dt.datetime | None = None
     _current: asyncio.Task[Any] | None = None
     _states_cache: tuple[dt.datetime, Mapping[str, CommitmentState]] | None = None
-    # Told after a follow-up changed, with who changed it: the Home tab re-publishes (bot.listeners.events).
+    # Told after a follow-up changed (with the user whose Home tab changed it, if one did): the Home tabs
+    # re-publish (bot.listeners.events).
     on_change: list[Callable[[str | None], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -138,6 +157,8 @@ class FollowupService:
             guard=guard_for(self.poster),
             allow_external=self._allows_external,
         )
+        # The members of user groups whose reminders are DMed (usergroups.users.list), read before each tick.
+        self.usergroup_members = UserGroupMembers(getattr(self.poster, "usergroup_members", None))
 
     def _allows_external(self, delivery: Delivery) -> bool:
         # Asked at each post: the schedule in force, after any reload.
@@ -169,6 +190,24 @@ class FollowupService:
         entry = library.get(commitment.release_id) if commitment.release_id is not None else None
         return (entry or library.default).release
 
+    def owners_of(self, commitment: Commitment) -> Owners | None:
+        """The people of `commitment`'s desk (data/owners.yml, in the current library), None if nobody is named."""
+        return self.library.current.owners.owners_of_desk(self.release_of(commitment), commitment.owner_desk)
+
+    def _recipients(self, commitment: Commitment) -> tuple[str, ...] | None:
+        """Who gets `commitment`'s reminders by DM: its owners when they say `notify: dm` (the members of their
+        user groups as last read), else None: the channel. Nobody known to DM is the channel too."""
+        owners = self.owners_of(commitment)
+        if owners is None or owners.notify != "dm":
+            return None
+        return owners.recipients(self.usergroup_members.members) or None
+
+    def _reminder_channel(self, occ: Occurrence, commitment: Commitment) -> str:
+        """The channel whose calendar a reminder follows: its own, or for a DM the channel it would have gone to."""
+        if not is_user_id(occ.channel):
+            return occ.channel
+        return commitment.channel or self.loaded.schedule.reminder_channel or occ.channel
+
     def _states_at(self, now: dt.datetime) -> Mapping[str, CommitmentState]:
         """One read of the states per tick, not one per message of a fan-out."""
         if self._states_cache is None or self._states_cache[0] != now:
@@ -182,7 +221,9 @@ class FollowupService:
 
     # ---- what is due -------------------------------------------------------------------------
     def _occurrences(self, start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
-        return due.occurrences(self.loaded.schedule, self.loaded.commitments, self.states(), start, end)
+        return due.occurrences(
+            self.loaded.schedule, self.loaded.commitments, self.states(), start, end, recipients=self._recipients
+        )
 
     def _plan(self, occurrences: list[Occurrence], now: dt.datetime) -> due.Plan:
         return due.plan(occurrences, now, grace=self.grace)
@@ -200,7 +241,9 @@ class FollowupService:
             )
             # Each commitment is shown (and cited) with its own release.
             label = self.loaded.schedule.digest_label(digest)
-            reply = build_digest_reply(items, lang=occ.lang, now=now, tz=tz, release=self.release_of, label=label)
+            reply = build_digest_reply(
+                items, lang=occ.lang, now=now, tz=tz, release=self.release_of, label=label, owners=self.owners_of
+            )
             return build_message(reply)
         commitment = self.loaded.commitments.get(occ.commitment_id or "")
         if commitment is None:
@@ -211,7 +254,8 @@ class FollowupService:
             lang=occ.lang,
             release=self.release_of(commitment),
             state=states.get(commitment.id),
-            calendar=self.loaded.schedule.channel_calendar(occ.channel),
+            calendar=self.loaded.schedule.channel_calendar(self._reminder_channel(occ, commitment)),
+            owners=self.owners_of(commitment),
         )
         return build_message(reply)
 
@@ -226,6 +270,7 @@ class FollowupService:
         lookback = None if self._ticked else DOWNTIME_LOOKBACK
         self._current = asyncio.current_task()
         try:
+            await self.usergroup_members.refresh(self.library.current.owners.usergroups(notify="dm"), now=now)
             report = await self.deliverer.tick(now, lookback=lookback)
         finally:
             self._current = None
@@ -245,7 +290,9 @@ class FollowupService:
 
     # ---- admin -------------------------------------------------------------------------------
     def next_runs(self, now: dt.datetime, *, limit: int) -> list[Occurrence]:
-        return due.next_runs(self.loaded.schedule, self.loaded.commitments, self.states(), now, limit=limit)
+        return due.next_runs(
+            self.loaded.schedule, self.loaded.commitments, self.states(), now, limit=limit, recipients=self._recipients
+        )
 
     def retrying(self, *, limit: int) -> list[Delivery]:
         """Posts that need an admin's eye: failed for good or held (with the reason), or failed and retrying."""
@@ -354,7 +401,7 @@ class FollowupService:
     async def press(
         self, *, action_id: str, commitment_id: str, user_id: str, channel: str, ts: str, now: dt.datetime
     ) -> None:
-        """Done / Snooze: update the commitment's state, then the reminder message (chat.update).
+        """Done / Snooze / Reopen / "I'll take it": update the commitment's state, then the reminder (chat.update).
 
         Only a reminder the delivery log says the bot posted, for that commitment, in that channel, is
         acted on: the message to rewrite is never taken on trust from the payload. A press that would
@@ -364,11 +411,16 @@ class FollowupService:
         if commitment is None:
             logger.warning("button for unknown commitment %s ignored", log_safe(commitment_id))
             return
-        if action_id not in {ACTION_DONE, ACTION_REOPEN} and action_id not in SNOOZE_ACTIONS:
+        if action_id not in {ACTION_DONE, ACTION_REOPEN, ACTION_TAKE} and action_id not in SNOOZE_ACTIONS:
             logger.warning("unknown follow-up action %s ignored", log_safe(action_id))
             return
         posted = await asyncio.to_thread(
-            self._posted_reminder, commitment_id, release_id=self._state_key(commitment)[0], channel=channel, ts=ts
+            self._posted_reminder,
+            commitment_id,
+            release_id=self._state_key(commitment)[0],
+            channel=channel,
+            ts=ts,
+            user_id=user_id,
         )
         if posted is None or posted.message_ts is None:
             logger.warning(
@@ -378,10 +430,16 @@ class FollowupService:
                 log_safe(channel),
             )
             return
-        channel, ts = posted.channel, posted.message_ts
+        # A DM reminder is logged under its user: chat.update takes the DM channel the press came from.
+        channel, ts = (channel if is_user_id(posted.channel) else posted.channel), posted.message_ts
+        # Whose zone, calendar and language: the channel's, or for a DM the channel it would have gone to.
+        where = self._reminder_channel(posted.to_occurrence(), commitment)
         release_id = self._state_key(commitment)[0]
         if action_id == ACTION_REOPEN:
-            await self._reopen_pressed(commitment, posted, user_id=user_id, now=now)
+            await self._reopen_pressed(commitment, posted, user_id=user_id, now=now, channel=channel)
+            return
+        if action_id == ACTION_TAKE:
+            await self._take_pressed(commitment, posted, user_id=user_id, now=now, channel=channel, where=where)
             return
         state = await asyncio.to_thread(self.store.state, commitment_id, release_id=release_id)
         action: Action
@@ -400,7 +458,7 @@ class FollowupService:
                 logger.info("Done on %s ignored: another press got there first", commitment_id)
                 return
             action, when = "done", now
-            self.changed(user_id)
+            self.changed()
         else:
             if state.status == "done" or (state.snoozed_until is not None and state.snoozed_until > now):
                 logger.info("Snooze on %s ignored: already done or snoozed", commitment_id)
@@ -409,8 +467,8 @@ class FollowupService:
                 action_id,
                 now,
                 commitment=commitment,
-                tz=self.loaded.schedule.channel_timezone(channel),
-                calendar=self.loaded.schedule.channel_calendar(channel),
+                tz=self.loaded.schedule.channel_timezone(where),
+                calendar=self.loaded.schedule.channel_calendar(where),
             )
             if not await asyncio.to_thread(
                 self.store.snooze,
@@ -424,18 +482,19 @@ class FollowupService:
                 logger.info("Snooze on %s ignored: another press got there first", commitment_id)
                 return
             action = "snooze"
-            self.changed(user_id)
-        lang = self.loaded.schedule.channel_lang(channel)
-        tz = self.loaded.schedule.channel_timezone(channel)
+            self.changed()
+        lang = self.loaded.schedule.channel_lang(where)
+        tz = self.loaded.schedule.channel_timezone(where)
         reply = build_resolved_reply(
-            commitment,
+            effective(commitment, state),  # the date in force; Done and Snooze do not change it
             action=action,
             user_id=user_id,
             lang=lang,
             release=self.release_of(commitment),
             when=when,
             tz=tz,
-            calendar=self.loaded.schedule.channel_calendar(channel),
+            calendar=self.loaded.schedule.channel_calendar(where),
+            owners=self.owners_of(commitment),
         )
         await self.poster.update(channel, ts, build_message(reply))
 
@@ -465,28 +524,135 @@ class FollowupService:
             return "not_done"
         change = self._change("reopen", actor, surface, commitment)
         if self.store.reopen(commitment.id, release_id=release_id, by=actor, now=now, audit=change):
-            self.changed(actor)
+            self.changed()
             return "reopened"
         return "not_done"
 
     async def _reopen_pressed(
-        self, commitment: Commitment, posted: Delivery, *, user_id: str, now: dt.datetime
+        self, commitment: Commitment, posted: Delivery, *, user_id: str, now: dt.datetime, channel: str | None = None
     ) -> None:
-        """The Reopen button on a reminder marked done: open it again and give the reminder its buttons back."""
+        """The Reopen button on a reminder marked done: open it again and give the reminder its buttons back.
+
+        `channel`: where the message is (a DM reminder's DM channel; by default the delivery's channel)."""
         outcome = await asyncio.to_thread(self.reopen, commitment.id, actor=user_id, surface="button", now=now)
         if outcome != "reopened" or posted.message_ts is None:
             logger.info("Reopen on %s ignored: %s", commitment.id, outcome)
             return
         self._states_cache = None
-        self.changed(user_id)  # reopen() ran in a worker thread, where it could not
+        self.changed()  # reopen() ran in a worker thread, where it could not
         occ = posted.to_occurrence()
         state = await asyncio.to_thread(self.store.state, commitment.id, release_id=self._state_key(commitment)[0])
         reminder = build_reminder_reply(
-            commitment, occ, lang=occ.lang, release=self.release_of(commitment), state=state
+            commitment,
+            occ,
+            lang=occ.lang,
+            release=self.release_of(commitment),
+            state=state,
+            owners=self.owners_of(commitment),
         )
-        tz = self.loaded.schedule.channel_timezone(posted.channel)
+        tz = ZoneInfo(occ.timezone)
         reply = build_reopened_reply(reminder, user_id=user_id, lang=occ.lang, when=now, tz=tz)
-        await self.poster.update(posted.channel, posted.message_ts, build_message(reply))
+        await self.poster.update(channel or posted.channel, posted.message_ts, build_message(reply))
+
+    # ---- "I'll take it" and admin dates -------------------------------------------------------
+    def take(
+        self, commitment_id: str, *, user_id: str, surface: Surface, now: dt.datetime
+    ) -> tuple[TakeOutcome, CommitmentState | None]:
+        """Assign the commitment to `user_id` (compare and set: of two presses at once one wins), audited "assign".
+
+        Also returns the state after it, which names whoever has it (the presser, or who got there first).
+        """
+        commitment = self.loaded.commitments.get(commitment_id)
+        if commitment is None:
+            return "unknown", None
+        release_id = self._state_key(commitment)[0]
+        state = self.store.state(commitment.id, release_id=release_id)
+        if due.effective_status(commitment, state) == "done":
+            return "done", state
+        won = not state.assignee and self.store.assign(
+            commitment.id,
+            release_id=release_id,
+            assignee=user_id,
+            now=now,
+            audit=self._change("assign", user_id, surface, commitment),
+        )
+        if won:
+            state = self.store.state(commitment.id, release_id=release_id)
+            self._states_cache = None
+            return "assigned", state
+        if not state.assignee:  # lost the race just now: read who won
+            state = self.store.state(commitment.id, release_id=release_id)
+        return ("yours" if state.assignee == user_id else "taken"), state
+
+    async def _take_pressed(
+        self, commitment: Commitment, posted: Delivery, *, user_id: str, now: dt.datetime, channel: str, where: str
+    ) -> None:
+        """"I'll take it" on a reminder: the reminder then says who has it, for everyone, and offers the button no
+        more. A presser who came second is told, only them (chat.postEphemeral), who has it."""
+        outcome, state = await asyncio.to_thread(self.take, commitment.id, user_id=user_id, surface="button", now=now)
+        occ = posted.to_occurrence()
+        if outcome == "taken" and state is not None and state.assignee:
+            logger.info("take on %s refused: %s has it", commitment.id, log_safe(state.assignee))
+            text = msg(
+                "reminder.already_taken",
+                occ.lang,
+                title=escape(effective(commitment, state).title(occ.lang)),
+                user=mention(state.assignee),
+            )
+            ephemeral = getattr(self.poster, "ephemeral", None)
+            if ephemeral is not None:
+                await ephemeral(channel, user_id, {"text": text})
+            return
+        if outcome != "assigned" or posted.message_ts is None:
+            logger.info("take on %s ignored: %s", commitment.id, outcome)
+            return
+        self.changed()  # take() ran in a worker thread, where it could not
+        reminder = build_reminder_reply(
+            commitment,
+            occ,
+            lang=occ.lang,
+            release=self.release_of(commitment),
+            state=state,
+            calendar=self.loaded.schedule.channel_calendar(where),
+            owners=self.owners_of(commitment),
+        )
+        await self.poster.update(channel, posted.message_ts, build_message(reminder))
+
+    def set_due(
+        self,
+        commitment_id: str,
+        *,
+        due_on: dt.date | None,
+        confirmed: bool | None,
+        actor: str,
+        surface: Surface,
+        now: dt.datetime,
+    ) -> DueChange:
+        """`/g7 admin due`: the date (confirmed or assumed) on top of the data file, or with None, None the file's
+        again; audited "due_confirm". Every digest, reminder, list and export after it reads the new date."""
+        commitment = self.loaded.commitments.get(commitment_id)
+        if commitment is None:
+            return DueChange("unknown")
+        release_id = self._state_key(commitment)[0]
+        state = self.store.state(commitment.id, release_id=release_id)
+        before = effective(commitment, state)
+        clearing = due_on is None and confirmed is None
+        if clearing and state.due_override is None and state.due_confirmed is None:
+            return DueChange("not_set", before, before)
+        changed = self.store.set_due(
+            commitment.id,
+            release_id=release_id,
+            due=due_on,
+            confirmed=confirmed,
+            now=now,
+            audit=self._change("due_confirm", actor, surface, commitment),
+        )
+        after = effective(commitment, self.store.state(commitment.id, release_id=release_id))
+        if not changed:
+            return DueChange("unchanged", before, after)
+        self._states_cache = None
+        self.changed()
+        return DueChange("cleared" if clearing else "set", before, after)
 
     # ---- export ------------------------------------------------------------------------------
     def export_timezone(self) -> ZoneInfo:
@@ -526,11 +692,17 @@ class FollowupService:
             except (SlackClientError, aiohttp.ClientError, TimeoutError) as again:
                 logger.warning("could not tell %s that the export failed: %r", log_safe(user_id), again)
 
-    def _posted_reminder(self, commitment_id: str, *, release_id: str, channel: str, ts: str) -> Delivery | None:
-        """The sent reminder of `commitment_id` of `release_id` that is message `ts` in `channel`, if one was posted."""
+    def _posted_reminder(
+        self, commitment_id: str, *, release_id: str, channel: str, ts: str, user_id: str = ""
+    ) -> Delivery | None:
+        """The sent reminder of `commitment_id` of `release_id` that is message `ts` in `channel`, if one was posted.
+
+        In a DM (a D… channel) only its one other member can press: the reminder is logged under `user_id`.
+        """
         if not channel or not ts:
             return None
-        for delivery in self.store.deliveries(channel=channel, message_ts=ts, status="sent"):
+        logged_as = user_id if channel.startswith("D") and is_user_id(user_id) else channel
+        for delivery in self.store.deliveries(channel=logged_as, message_ts=ts, status="sent"):
             occ = delivery.to_occurrence()
             ours = occ.commitment_id == commitment_id or delivery.key.startswith(f"reminder:{commitment_id}:")
             # A row logged before the database knew releases has none; v0003 gives it one, this allows for both.
@@ -543,8 +715,8 @@ class FollowupService:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def changed(self, actor: str | None = None) -> None:
-        """A follow-up changed (`actor` did it): run the on_change hooks after the ack.
+    def changed(self, home_user: str | None = None) -> None:
+        """A follow-up changed (from `home_user`'s Home tab, if given): run the on_change hooks after the ack.
 
         Only on the event loop's thread; a change made in a worker thread is told by its async caller.
         """
@@ -553,10 +725,10 @@ class FollowupService:
         except RuntimeError:
             return
         for hook in self.on_change:
-            self.spawn(hook(actor))
+            self.spawn(hook(home_user))
 
     async def press_in_home(self, *, action_id: str, commitment_id: str, user_id: str, now: dt.datetime) -> bool:
-        """A button on the Home tab: Done, Snooze or Reopen, as on a reminder, recorded with surface app_home.
+        """A button on the Home tab: Done, Snooze, Reopen or "I'll take it", as on a reminder, audited as app_home.
 
         There is no message to rewrite (the hooks re-publish the tab); the reminders in channels keep their
         buttons, and a later press there finds the commitment changed already. True when something changed.
@@ -589,6 +761,9 @@ class FollowupService:
             changed = await asyncio.to_thread(
                 self.store.snooze, commitment.id, release_id=release_id, until=until, by=user_id, now=now, audit=audit
             )
+        elif action_id == ACTION_TAKE:
+            taken, _ = await asyncio.to_thread(self.take, commitment.id, user_id=user_id, surface="app_home", now=now)
+            changed = taken == "assigned"
         else:
             logger.warning("unknown follow-up action %s ignored", log_safe(action_id))
             return False

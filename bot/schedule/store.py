@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Dialect,
     Index,
@@ -145,6 +146,13 @@ commitment_states = Table(
     Column("updated_by", String(255)),
     Column("updated_at", UtcDateTime()),
     Column("release_id", String(255), nullable=False),
+    # Who pressed "I'll take it" and when (v0005); NULL: nobody has taken it.
+    Column("assignee", String(255)),
+    Column("assigned_at", UtcDateTime()),
+    # The date an admin set with `/g7 admin due` on top of the data file's, and whether it is confirmed;
+    # NULL: as in the data file (bot.schedule.effective).
+    Column("due_override", Date),
+    Column("due_confirmed", Boolean),
     PrimaryKeyConstraint("release_id", "commitment_id", name="pk_commitment_states"),
     CheckConstraint("status IN ('open', 'done')", name="ck_commitment_states_status"),
 )
@@ -160,6 +168,10 @@ seen_requests = Table(
 
 # Who changed what, from where, before -> after (bot.audit): appended in the change's own transaction.
 audit_log = audit_table.define(metadata, UtcDateTime())
+# The state columns each kind of change is about: what its audit entry's before and after show.
+_STATUS_COLUMNS = ("status", "snoozed_until")
+_ASSIGN_COLUMNS = ("assignee", "assigned_at")
+_DUE_COLUMNS = ("due_override", "due_confirmed")
 
 
 @dataclass(frozen=True)
@@ -874,7 +886,96 @@ class Store:
         from bot.audit.log import record_state_change  # it reads audit_log from here
 
         key = {"release_id": release_id, "commitment_id": commitment_id}
-        return record_state_change(self._tx, attempt, table=commitment_states, key=key, change=audit, at=now)
+        return record_state_change(
+            self._tx, attempt, table=commitment_states, key=key, change=audit, at=now, columns=_STATUS_COLUMNS
+        )
+
+    def assign(
+        self,
+        commitment_id: str,
+        *,
+        release_id: str,
+        assignee: str,
+        now: dt.datetime,
+        audit: Change | None = None,
+    ) -> bool:
+        """Give the commitment to `assignee` ("I'll take it"); False when somebody already has it.
+
+        Compare and set in one statement: of two presses at once, on any instances, one wins and the other
+        changes nothing (read `state()` to tell its presser who has it). Done, Snooze and their times are
+        left as they are: taking a follow-up is not acting on it.
+        """
+        return self._upsert_state(
+            commitment_id,
+            release_id=release_id,
+            values={"assignee": assignee, "assigned_at": now},
+            only_if=commitment_states.c.assignee.is_(None),
+            now=now,
+            audit=audit,
+            columns=_ASSIGN_COLUMNS,
+        )
+
+    def set_due(
+        self,
+        commitment_id: str,
+        *,
+        release_id: str,
+        due: dt.date | None,
+        confirmed: bool | None,
+        now: dt.datetime,
+        audit: Change | None = None,
+    ) -> bool:
+        """Set the date an admin gave (`due`, and whether it is `confirmed`) over the data file's; None, None
+        drops it. False when the stored values are these already (nothing changed, nothing recorded)."""
+        different = or_(
+            commitment_states.c.due_override.is_distinct_from(due),
+            commitment_states.c.due_confirmed.is_distinct_from(confirmed),
+        )
+        return self._upsert_state(
+            commitment_id,
+            release_id=release_id,
+            values={"due_override": due, "due_confirmed": confirmed},
+            only_if=different,
+            now=now,
+            audit=audit,
+            columns=_DUE_COLUMNS,
+        )
+
+    def _upsert_state(
+        self,
+        commitment_id: str,
+        *,
+        release_id: str,
+        values: Mapping[str, object],
+        only_if: Any,
+        now: dt.datetime,
+        audit: Change | None,
+        columns: Collection[str],
+    ) -> bool:
+        """Write `values` into the commitment's state row (made open if there is none) when `only_if` holds of
+        the stored row; with `audit`, the entry (before -> after of `columns`) in the same transaction."""
+        insert = (
+            postgresql.insert(commitment_states) if self.dialect == "postgresql" else sqlite.insert(commitment_states)
+        )
+        stmt = insert.values(release_id=release_id, commitment_id=commitment_id, status="open", **values)
+
+        def attempt(conn: Connection, unchanged: Any = None) -> bool:
+            upsert = stmt.on_conflict_do_update(
+                index_elements=["release_id", "commitment_id"],
+                set_={name: stmt.excluded[name] for name in values},
+                where=and_(only_if, true() if unchanged is None else unchanged),
+            )
+            return conn.execute(upsert.returning(commitment_states.c.commitment_id)).first() is not None
+
+        if audit is None:
+            with self._tx() as conn:
+                return attempt(conn)
+        from bot.audit.log import record_state_change
+
+        key = {"release_id": release_id, "commitment_id": commitment_id}
+        return record_state_change(
+            self._tx, attempt, table=commitment_states, key=key, change=audit, at=now, columns=columns
+        )
 
 
 def _unreachable(exc: DBAPIError) -> bool:

@@ -75,5 +75,8 @@ class ConsolePoster:
     async def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
         self._print(f"\n--- update of {ts} in #{channel} ---\n{render_message(dict(message))}")
 
+    async def ephemeral(self, channel: str, user: str, message: Mapping[str, Any]) -> None:
+        self._print(f"\n--- only for {user} in #{channel} ---\n{render_message(dict(message))}")
+
     async def find_posted(self, channel: str, delivery_id: object, *, since: dt.datetime) -> str | None:
         return None

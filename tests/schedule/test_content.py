@@ -24,6 +24,7 @@ from bot.schedule.content import (
     ACTION_SNOOZE_1D,
     ACTION_SNOOZE_1W,
     ACTION_SNOOZE_NEXT_BUSINESS_DAY,
+    ACTION_TAKE,
     build_digest_reply,
     build_followups_reply,
     build_reminder_reply,
@@ -119,8 +120,9 @@ def test_digest_sections(lang: Lang, release: Release) -> None:
     assert msg("followups.assumed", lang) in to_confirm and msg("followups.assumed", lang) not in overdue
     assert msg("followups.assumed", lang) not in upcoming  # "soon" has a real date
     assert "finished" in done and format_date(dt.date(2026, 11, 26), lang) in done
-    assert release.desk("ai-digital").topic(lang) in upcoming
-    assert release.desk("general").topic(lang) in done
+    # The owner is its desk (bureau, office) and its people, not the desk's topic sentence.
+    assert release.desk("ai-digital").unit(lang) in upcoming and release.desk("ai-digital").topic(lang) not in upcoming
+    assert release.desk("general").unit(lang) in done
     assert reply.citation is not None and release.publisher(lang) in reply.citation.elements[0]
     assert reply.buttons == []
     within_limits(reply)
@@ -161,6 +163,7 @@ def test_reminder_buttons(release: Release) -> None:
         (ACTION_SNOOZE_1D, "fr-presidency", None),
         (ACTION_SNOOZE_1W, "fr-presidency", None),
         (ACTION_SNOOZE_NEXT_BUSINESS_DAY, "fr-presidency", None),
+        (ACTION_TAKE, "fr-presidency", None),
     ]
     assert (ACTION_DONE, ACTION_SNOOZE_1D, ACTION_SNOOZE_1W, ACTION_SNOOZE_NEXT_BUSINESS_DAY) == (
         "g7_followup_done",
@@ -176,12 +179,14 @@ def test_reminder_buttons(release: Release) -> None:
         ACTION_SNOOZE_1D,
         ACTION_SNOOZE_1W,
         ACTION_SNOOZE_NEXT_BUSINESS_DAY,
+        ACTION_TAKE,
     ]
     assert [e["text"]["text"] for e in actions[0]["elements"]] == [
         "Done",
         "Snooze 1 day",
         "Snooze 1 week",
         "Snooze to next business day",
+        "I'll take it",
     ]
 
 
@@ -200,7 +205,8 @@ def test_reminder_content(lang: Lang, release: Release) -> None:
     france = next(b for b in release.bilaterals if b.id == "fr")
     assert france.organisation(lang) in text and france.counterpart.name(lang) in text
     desk = release.desk("ai-digital")
-    assert desk.topic(lang) in text and desk.extension in text and desk.email in text
+    assert desk.unit(lang) in text and desk.extension in text and desk.email in text
+    assert desk.topic(lang) not in text  # the desk, not its topic sentence
     assert format_date(dt.date(2026, 1, 1), lang) in text  # the window
 
 

@@ -17,12 +17,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.commands.admin_due import parse_date
 from bot.schedule import due
 from bot.schedule.occurrence import Occurrence
 from bot.schedule.poster import Poster
 from bot.schedule.slack_client import build_post_client
 from bot.settings import ROOT, load_settings
 from bot.startup import Started, start
+from bot.text import normalize
 from tests.helpers import SettableClock, set_clock
 from tests.postgres import postgres_url
 from tests.slack_standin import SlackStandIn
@@ -365,3 +367,27 @@ def test_after_admin_due_the_new_dates_reminders_post_once_and_the_old_ones_neve
     assert len(posted) == 2
     # The new one counts down to the new date, in the reminders channel's language.
     assert "2026年12月4日(金)" in blocks_of(posted[-1].args) and "期限まであと7日です" in blocks_of(posted[-1].args)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        pytest.param("2026-01-05", dt.date(2026, 1, 5), id="iso"),
+        pytest.param("2026/1/5", dt.date(2026, 1, 5), id="slashes"),
+        pytest.param("2026.1.5", dt.date(2026, 1, 5), id="dots"),
+        pytest.param("2026年1月5日", dt.date(2026, 1, 5), id="kanji"),
+        pytest.param("２０２６年１月５日", dt.date(2026, 1, 5), id="full-width-kanji"),
+        pytest.param("2026-02-29", None, id="not-a-leap-year"),
+        pytest.param("26/1/5", None, id="two-digit-year"),
+        pytest.param("2026-1", None, id="no-day"),
+    ],
+)
+def test_dates_are_read_as_people_type_them(typed: str, expected: dt.date | None) -> None:
+    assert parse_date(normalize(typed)) == expected
+
+
+def test_japanese_words_for_assumed_and_clear(started: Started) -> None:
+    assert "(仮)" in slash(started, "admin due ca-steel 2026年12月10日 仮置き ja")
+    assert state(started, "ca-steel").due_confirmed is False
+    assert "データファイルの 2026年11月27日(金) に戻しました" in slash(started, "admin due ca-steel 戻す ja")
+    assert state(started, "ca-steel").due_override is None

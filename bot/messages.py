@@ -152,6 +152,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "ja": "投稿できず、再試行しない投稿(理由と対処):",
         "en": "Posts Slack refused for good, not retried (reason and what to fix):",
     },
+    "admin.schedule.external": {
+        "ja": "外部の組織と共有されたチャンネル(Slack コネクト)のため投稿しなかった投稿:",
+        "en": "Posts not made because the channel is shared with another organisation (Slack Connect):",
+    },
     "admin.schedule.held": {
         "ja": "投稿済みか確認できず保留中の投稿(チャンネルを確認してください。再送しません):",
         "en": "Posts held: they may have been posted and Slack's history could not tell (check the channel; "

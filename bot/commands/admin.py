@@ -99,7 +99,13 @@ def _schedule(ask: Ask, services: AdminServices) -> Reply:
     sections = [Section(text="\n".join(lines))]
     problems = services.retrying(limit=15)
     # Failed for good and held first: they wait for a person; the retrying ones fix themselves, maybe.
-    for status, heading in (("failed", "admin.schedule.failed"), ("held", "admin.schedule.held")):
+    # Skipped ones here are those refused for a Slack Connect channel: the schedule may allow them.
+    stuck_kinds = (
+        ("failed", "admin.schedule.failed"),
+        ("held", "admin.schedule.held"),
+        ("skipped", "admin.schedule.external"),
+    )
+    for status, heading in stuck_kinds:
         stuck = [d for d in problems if d.status == status]
         if stuck:
             listed = [

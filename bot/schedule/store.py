@@ -689,12 +689,14 @@ class Store:
             return conn.execute(stmt).first() is not None
 
     def problems(self, *, limit: int) -> list[Delivery]:
-        """What admins should see: failed and held rows, and pending ones that failed at least once."""
+        """What admins should see: failed and held rows, rows skipped for a Slack Connect channel (reason
+        external_channel, bot.schedule.connect), and pending ones that failed at least once."""
         stmt = (
             select(deliveries)
             .where(
                 or_(
                     deliveries.c.status.in_(["failed", "held"]),
+                    and_(deliveries.c.status == "skipped", deliveries.c.last_error.like("external_channel%")),
                     and_(deliveries.c.status == "pending", deliveries.c.attempts + deliveries.c.checks > 0),
                 )
             )

@@ -17,8 +17,12 @@ from bot.schedule.models import ScheduleFile
 from bot.schedule.notices import AdminNotices, notice_key
 from bot.schedule.occurrence import Occurrence
 from bot.schedule.store import Delivery, Store
+from tests.helpers import set_clock
 from tests.schedule.test_deliverer import NOW, Schedule, make_poster, occ, plan, render
+from tests.schedule.test_service import ADMIN, PARIS_CHANNEL, Started, data_dir, slash, started
 from tests.slack_standin import Fault, SlackStandIn
+
+__all__ = ["data_dir", "started"]  # fixtures, used by name
 
 ADMINS = ("U0ADMIN01",)
 EXT = "C0EXTERNAL1"
@@ -299,3 +303,30 @@ def test_a_transient_lookup_failure_posts_nothing_now_and_asks_again_later(
     [row] = store.deliveries()
     assert row.status == "sent" and posts_to(slack, INTERNAL) == 1
     assert slack.dms(ADMINS[0]) == []
+
+
+# ---- what admins see ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_admin_schedule_lists_posts_refused_for_a_slack_connect_channel(
+    started: Started, slack: SlackStandIn, lang: str
+) -> None:
+    # The notice says `/g7 admin schedule` lists these posts: it does, with the reason and what to do.
+    slack.channel_info[PARIS_CHANNEL] = SLACK_CONNECT
+    set_clock(started, lambda: NOW)
+    slash(started, f"admin digest-now {PARIS_CHANNEL} en")
+    assert [c for c in slack.posts() if c.args.get("channel") == PARIS_CHANNEL] == []
+    [row] = [d for d in started.service.store.deliveries(channel=PARIS_CHANNEL)]
+    assert row.status == "skipped"
+    [dm] = slack.dms(ADMIN)
+    assert "admin schedule" in dm["text"]
+    text = slash(started, f"admin schedule {lang}")["text"]
+    assert row.key in text and PARIS_CHANNEL in text and "allow_external: true" in text
+    assert ("Slack Connect" in text) if lang == "en" else ("Slack コネクト" in text)
+    # Skips for other reasons (past the grace period, coalesced) are no admin's problem: not listed.
+    store = started.service.store
+    other = store.claim(occ("digest:old", channel=INTERNAL), now=NOW, owner="x", lease=TTL, late=False)
+    assert other is not None
+    assert store.finish(other.id, status="skipped", reason="past the grace period", now=NOW, owner="x")
+    assert "digest:old" not in slash(started, f"admin schedule {lang}")["text"]

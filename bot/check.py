@@ -1,19 +1,20 @@
-"""`g7bot check`: validate manifest.yml, the settings, every release of the library and the schedule; report all."""
+"""`g7bot check`: validate manifest.yml, the settings, every release of the library, the schedule and the owners."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from bot.errors import ConfigError
-from bot.library import Entry
+from bot.library import Entry, Library
 from bot.library.loader import scan_library
 from bot.manifest import load_manifest
 from bot.release.gazetteer import load_gazetteer, shipped_gazetteer
 from bot.release.models import untranslated_fields
 from bot.schedule.models import CommitmentsFile, ScheduleFile, load_schedule, placeholder_channels
+from bot.schedule.owners import OwnersFile, check_owners, load_owners, placeholder_ids
 from bot.settings import Settings
 
 EXIT_CONFIG = 78
@@ -40,6 +41,14 @@ def _file_of(entry: Entry) -> CommitmentsFile:
 
 def _commitments_file(settings: Settings, entry: Entry) -> Path:
     return (entry.folder or settings.data_dir) / "commitments.yml"
+
+
+def _checked_owners(settings: Settings, entries: Sequence[Entry]) -> OwnersFile:
+    """data/owners.yml, each entry checked against the desks of the releases that loaded."""
+    owners = load_owners(settings.owners_path)
+    if entries:
+        check_owners(owners, settings.owners_path, Library(entries=tuple(entries), gazetteer=shipped_gazetteer()))
+    return owners
 
 
 def release_line(entry: Entry) -> str:
@@ -98,4 +107,11 @@ def run_check(settings: Settings, *, strict: bool = False) -> int:
     schedule = check(settings.schedule_path, lambda: load_schedule(settings.schedule_path))
     for line in placeholder_warnings(settings, schedule, scan.entries):
         print(line, file=sys.stderr)
+    owners = check(settings.owners_path, lambda: _checked_owners(settings, scan.entries))
+    for field, value in placeholder_ids(owners) if owners is not None else []:
+        print(
+            f"{settings.owners_path}: {field}: warning: {value} is a placeholder shipped with g7bot; "
+            "replace it with your person's or user group's id",
+            file=sys.stderr,
+        )
     return EXIT_CONFIG if failures else 0

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     manifest: Path = Field(ROOT / "manifest.yml", validation_alias=_env("G7BOT_MANIFEST"))
     data_dir: Path = Field(DATA_DIR, validation_alias=_env("G7BOT_DATA_DIR"))
     schedule_file: Path | None = Field(None, validation_alias=_env("G7BOT_SCHEDULE"))
+    # Who owns each desk's follow-ups (data/owners.yml by default; a missing file is no owners).
+    owners_file: Path | None = Field(None, validation_alias=_env("G7BOT_OWNERS"))
     # The release commands read when none is selected (its id, the folder's name); by default the newest.
     default_release: str | None = Field(None, min_length=1, validation_alias=_env("G7BOT_DEFAULT_RELEASE"))
     database_url: str | None = Field(None, validation_alias=_env("G7BOT_DATABASE_URL"))
@@ -134,6 +136,10 @@ class Settings(BaseSettings):
     @property
     def schedule_path(self) -> Path:
         return self.schedule_file or self.data_dir / "schedule.yml"
+
+    @property
+    def owners_path(self) -> Path:
+        return self.owners_file or self.data_dir / "owners.yml"
 
     @property
     def gazetteer_file(self) -> Path:

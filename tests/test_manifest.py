@@ -80,6 +80,8 @@ def test_load_manifest_reads_what_the_app_uses() -> None:
         "im:write",  # its DM (conversations.open), and the admins' notices
         "channels:read",  # conversations.info: the Slack Connect guard
         "groups:read",
+        "usergroups:read",  # usergroups.users.list: DMs to a desk's user group (data/owners.yml)
+        "im:history",  # a lost DM's answer looked for in the DM, not sent twice
     }
     assert len(manifest.scopes) == len(set(manifest.scopes))
     assert manifest.events == ()

@@ -215,7 +215,11 @@ def test_check_warns_about_the_placeholder_channels(data_dir: Path, tmp_path: Pa
     warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
     assert f"{data_dir / 'schedule.yml'}: digests.0.channel: warning: C0123456789 is a placeholder" in warnings[0]
     assert any(line.startswith(f"{data_dir / COMMITMENTS_YML}: commitments.0.channel:") for line in warnings)
-    assert len(warnings) == 4
+    channels = [line for line in warnings if "owners.yml" not in line]
+    assert len(channels) == 4
+    # data/owners.yml's example user and user group ids are placeholders too.
+    owners = f"{data_dir / 'owners.yml'}: owners.0.users.0: warning: U0123456789"
+    assert any(line.startswith(owners) for line in warnings)
 
 
 # --- waiting for the database, in process with a fake clock -----------------------------------------

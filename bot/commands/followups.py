@@ -148,5 +148,6 @@ def run(ask: Ask) -> Reply:
         tz=schedule.reminder_timezone(),
         release=lambda c: entry_of(c).release,
         lead=lead,
+        owners=lambda c: lib.owners.owners_of_desk(entry_of(c).release, c.owner_desk),
     )
     return reply.model_copy(update={"footer": [*reply.footer, msg("followups.hint", ask.lang, command=ask.command)]})

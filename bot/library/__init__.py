@@ -5,6 +5,7 @@ and swaps it whole on reload; `bot.library.loader.load_library(data_dir)` builds
 
     data/
       schedule.yml, gazetteer.yml        library-wide: channels, digests, reminders; names
+      owners.yml                         library-wide: each desk's Slack owners (optional)
       releases/<release id>/
         release.yml                      the structured release (bot.release.models.Release)
         source.txt                       its original text, which citations quote
@@ -26,6 +27,8 @@ from bot.release.gazetteer import Gazetteer, shipped_gazetteer
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import Release
 from bot.schedule.models import Commitment
+from bot.schedule.owners import EMPTY as NO_OWNERS
+from bot.schedule.owners import OwnersFile
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +59,8 @@ class Library:
     gazetteer: Gazetteer
     # The release a command reads when none is selected (an admin setting); None: the newest.
     default_id: str | None = None
+    # data/owners.yml, checked against these releases' desks: swapped with them on reload.
+    owners: OwnersFile = NO_OWNERS
     _by_id: dict[str, Entry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -78,6 +83,7 @@ class Library:
         *,
         commitments: Sequence[Commitment] = (),
         default_id: str | None = None,
+        owners: OwnersFile = NO_OWNERS,
     ) -> Library:
         """A library built in memory (tests, benchmarks): commitments go to the release their release_id names."""
         gz = gazetteer if gazetteer is not None else shipped_gazetteer()
@@ -89,7 +95,7 @@ class Library:
             )
             for r in releases
         )
-        return cls(entries=entries, gazetteer=gz, default_id=default_id)
+        return cls(entries=entries, gazetteer=gz, default_id=default_id, owners=owners)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,7 @@ from bot.release.gazetteer import Gazetteer, load_gazetteer
 from bot.release.lookup import ReleaseLookup
 from bot.release.models import Release
 from bot.schedule.models import Commitment, load_commitments
+from bot.schedule.owners import check_owners, load_owners
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -83,7 +85,8 @@ def _own_commitments(file: Path, release: Release) -> list[Commitment]:
 
 
 def load_library(settings: Settings, *, gazetteer: Gazetteer | None = None) -> Library:
-    """Every release of the data folder; a ConfigError (a LibraryError for several) names each bad file and field.
+    """Every release of the data folder, and data/owners.yml checked against their desks; a ConfigError (a
+    LibraryError for several) names each bad file and field.
 
     Every folder is read even after a bad one, so that the error lists all the problems at once.
     """
@@ -91,7 +94,10 @@ def load_library(settings: Settings, *, gazetteer: Gazetteer | None = None) -> L
     scan = scan_library(settings, gazetteer=gz)
     if scan.errors:
         raise scan.errors[0] if len(scan.errors) == 1 else LibraryError(scan.errors)
-    return Library(entries=tuple(scan.entries), gazetteer=gz, default_id=settings.default_release)
+    library = Library(entries=tuple(scan.entries), gazetteer=gz, default_id=settings.default_release)
+    owners = load_owners(settings.owners_path)
+    check_owners(owners, settings.owners_path, library)
+    return dataclasses.replace(library, owners=owners)
 
 
 @dataclass(frozen=True)

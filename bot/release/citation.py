@@ -116,6 +116,9 @@ class SourceIndex:
         self.bilateral_line: dict[str, frozenset[int]] = {}
         self.desk_full: dict[str, frozenset[int]] = {}
         self.desk_topic: dict[str, frozenset[int]] = {}
+        # What a listed follow-up shows of its owner desk: bureau, office and lead; a reminder adds how to reach it.
+        self.desk_unit: dict[str, frozenset[int]] = {}
+        self.desk_contact: dict[str, frozenset[int]] = {}
         # What a reminder shows of its owner desk: all but the staff.
         self.desk_owner: dict[str, frozenset[int]] = {}
         self.outcome_full: dict[str, frozenset[int]] = {}
@@ -188,6 +191,8 @@ class SourceIndex:
         desk_anchors = self._anchors([[d.email_as_published, d.topic.ja] for d in r.desks])
         for d, (region, anchor) in zip(r.desks, self._regions_of(desk_anchors), strict=True):
             self.desk_topic[d.id] = self._find([d.topic.ja], region, anchor)
+            self.desk_unit[d.id] = self._find([d.bureau.ja, d.office.ja, d.lead.ja], region, anchor)
+            self.desk_contact[d.id] = self._find(_desk_values(d)[1:], region, anchor)
             self.desk_full[d.id] = self._find([*_desk_values(d), *(s.ja for s in d.staff)], region, anchor)
             self.desk_owner[d.id] = self._find(_desk_values(d), region, anchor)
         doc_anchors = self._anchors([[f"{d.title.ja}({d.language.ja})", d.title.ja] for d in r.documents])

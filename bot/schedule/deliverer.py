@@ -105,6 +105,7 @@ from bot.errors import DeliveryError, LeaseLost
 from bot.schedule.connect import EXTERNAL_CHANNEL, EXTERNAL_REASON, SharedChannelGuard
 from bot.schedule.notices import NOTICE_KIND, TOKEN_ERRORS, AdminNotices
 from bot.schedule.occurrence import Occurrence
+from bot.schedule.owners import is_user_id
 from bot.schedule.poster import HISTORY_TRUNCATED, HISTORY_UNMARKED, OutcomeUnknown
 from bot.schedule.store import Delivery, Store
 
@@ -154,7 +155,17 @@ PERMANENT_ERRORS: Mapping[str, str] = {
     "account_inactive": _REINSTALL,
     "no_permission": "the bot token lacks a permission: reinstall the app with the manifest's scopes",
     "not_allowed_token_type": "SLACK_BOT_TOKEN must be a bot token (xoxb-...)",
+    # conversations.open, for a DM to a desk's owner (data/owners.yml, notify: dm) or an admin.
+    "user_not_found": "no such Slack user: check the user id in data/owners.yml (or G7BOT_ADMIN_USERS)",
+    "user_disabled": "the user's account is deactivated: take them out of data/owners.yml",
+    "user_not_visible": "the bot may not see this user (a guest, another workspace): check data/owners.yml",
+    "cannot_dm_bot": "the id is a bot's, which cannot be sent a DM: check data/owners.yml",
 }
+
+
+def is_direct(delivery: Delivery) -> bool:
+    """A delivery to a person, by DM: an admin notice, or a reminder whose channel is its owner's user id."""
+    return delivery.kind == NOTICE_KIND or (delivery.kind == "reminder" and is_user_id(delivery.channel))
 
 
 class PlanLike(Protocol):
@@ -435,8 +446,9 @@ class Deliverer:
             return await self._pause(delivery, now, maybe_posted=maybe_posted)
         try:
             channel = delivery.channel
-            if delivery.kind == NOTICE_KIND:
-                # A notice goes to the admin's DM channel: where it is sent and looked for.
+            if is_direct(delivery):
+                # A notice, or a reminder to an owner (notify: dm), goes to the user's DM channel: where it is
+                # sent and looked for.
                 try:
                     channel = await self._dm(delivery.channel)
                 except DeliveryError as exc:
@@ -449,7 +461,7 @@ class Deliverer:
                 if resolved is not None:
                     return resolved
                 maybe_posted = False
-            if delivery.kind != NOTICE_KIND and await self._external(delivery, now):
+            if not is_direct(delivery) and await self._external(delivery, now):
                 return await self._refuse_external(delivery, now)
             message = await self._render(delivery, now)
 

@@ -199,7 +199,8 @@ def test_splitting_the_window_gives_the_same_posts_with_the_calendar(
 
 # --- reminders move before a non-working day ------------------------------------------------------
 
-REMINDERS = {"channel": CHANNEL, "lang": "en"}
+# Only the offsets here: the overdue re-reminders after the due date are tests/schedule/test_overdue.py's.
+REMINDERS = {"channel": CHANNEL, "lang": "en", "overdue_every_business_day_limit": 0}
 
 
 @pytest.mark.parametrize(

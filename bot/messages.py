@@ -239,6 +239,18 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "ja": "<#{channel}> への投稿が Slack に拒否されました(エラー `{error}`)。再試行はしません。",
         "en": "Slack refused the posts to <#{channel}> (error `{error}`). They are not retried.",
     },
+    "notice.dm_failed": {
+        "ja": "<@{user}> へのDM(担当窓口へのリマインダー)が Slack に拒否されました(エラー `{error}`)。"
+        "再試行はしません。",
+        "en": "Slack refused the DMs to <@{user}> (reminders to a desk's owner; error `{error}`). "
+        "They are not retried.",
+    },
+    "notice.fix.dm_user": {
+        "ja": "data/owners.yml のユーザーID `{channel}` を確認し(退職・無効化されたアカウントやボットは外す)、"
+        "`/g7 admin reload` で読み込み直してください。",
+        "en": "Check the user id `{channel}` in data/owners.yml (take out deactivated accounts and bots), "
+        "then `/g7 admin reload`.",
+    },
     "notice.every_channel": {
         "ja": "どのチャンネルへの投稿も Slack に拒否されます(エラー `{error}`)。再試行はしません。",
         "en": "Slack refuses posts to every channel (error `{error}`). They are not retried.",
@@ -369,7 +381,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     # "I'll take it" (assignment)
     "reminder.button_take": {"ja": "担当します", "en": "I'll take it"},
-    "reminder.taken_by": {"ja": "担当: {user} さん", "en": "Taken by {user}"},
+    "reminder.taken_by": {"ja": "担当者: {user} さん", "en": "Taken by {user}"},
     "reminder.already_taken": {
         "ja": "「{title}」は既に {user} さんが担当しています。",
         "en": "“{title}” is already taken by {user}.",

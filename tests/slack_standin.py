@@ -112,6 +112,8 @@ class SlackStandIn:
     scopes: frozenset[str] | None = None
     # The workspace's user groups: id -> member user ids (usergroups.users.list); others: no_such_subteam.
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    # Users conversations.open refuses, with Slack's error: "user_not_found", "user_disabled", "cannot_dm_bot".
+    user_errors: dict[str, str] = field(default_factory=dict)
     # The app's Home tab (features.app_home.home_tab_enabled); off: views.publish answers not_enabled.
     home_tab_enabled: bool = True
 
@@ -451,6 +453,9 @@ class SlackStandIn:
         users = [u for u in str(args.get("users", "")).split(",") if u]
         if len(users) != 1 or not users[0].startswith(("U", "W")):
             return {"ok": False, "error": "user_not_found"}
+        refused = self.user_errors.get(users[0])
+        if refused is not None:
+            return {"ok": False, "error": refused}
         # One DM channel per user, the same every time (Slack returns the existing one).
         return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
 

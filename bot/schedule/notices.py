@@ -17,6 +17,7 @@ from bot.messages import msg
 from bot.release.models import Lang
 from bot.reply import Reply, Section
 from bot.schedule.occurrence import Occurrence
+from bot.schedule.owners import is_user_id, where
 from bot.schedule.store import Delivery, Store
 
 NOTICE_KIND = "notice"
@@ -55,6 +56,11 @@ _FIX = {
     "metadata_too_large": "notice.fix.bug",
     "no_text": "notice.fix.bug",
     "invalid_arguments": "notice.fix.bug",
+    # conversations.open, for a reminder DMed to a desk's owner (data/owners.yml, notify: dm).
+    "user_not_found": "notice.fix.dm_user",
+    "user_disabled": "notice.fix.dm_user",
+    "user_not_visible": "notice.fix.dm_user",
+    "cannot_dm_bot": "notice.fix.dm_user",
 }
 
 
@@ -97,9 +103,11 @@ def build_notice_reply(*, channel: str, error: str, failures: Sequence[Delivery]
         what = msg("notice.external", lang, channel=channel)
     elif channel == ANY_CHANNEL:
         what = msg("notice.every_channel", lang, error=error)
+    elif is_user_id(channel):
+        what = msg("notice.dm_failed", lang, user=channel, error=error)
     else:
         what = msg("notice.failed", lang, channel=channel, error=error)
-    listed = [f"• `{d.key}` ({_when(d.scheduled_at)}, <#{d.channel}>)" for d in failures[:_LISTED]]
+    listed = [f"• `{d.key}` ({_when(d.scheduled_at)}, {where(d.channel)})" for d in failures[:_LISTED]]
     if len(failures) > _LISTED:
         listed.append(msg("notice.more", lang, count=len(failures) - _LISTED))
     sections = [Section(text=what)]

@@ -188,6 +188,27 @@ def test_notify_channel_mentions_them_in_the_channel(tmp_path: Path, store_url: 
     assert workspace.dms(OWNER) == [] and workspace.calls_to("usergroups.users.list") == []
 
 
+@pytest.mark.parametrize("error", ["user_disabled", "user_not_found", "cannot_dm_bot"])
+def test_an_owner_slack_refuses_a_dm_to_fails_once_and_each_admin_is_told_once(
+    data: Path, store_url: str, workspace: SlackStandIn, error: str
+) -> None:
+    workspace.user_errors[MEMBER] = error
+    bot = started_bot(data, store_url, workspace, admin_users="U0ADMIN01")
+    try:
+        tick(bot, now=DUE_9)
+        tick(bot, now=DUE_9 + 31 * MINUTE)  # past the retry backoff: nothing retried
+        rows = reminder_rows(bot.service.store)
+    finally:
+        bot.service.store.close()
+    assert rows == [("reminder:fr-presidency:d0", OWNER, "sent"), ("reminder:fr-presidency:d0", MEMBER, "failed")]
+    assert dm_keys(workspace, OWNER) == ["reminder:fr-presidency:d0"] and workspace.dms(MEMBER) == []
+    # One notice, naming the user (not as a channel) and saying to check data/owners.yml.
+    notices = workspace.dms("U0ADMIN01")
+    assert len(notices) == 1
+    text = str(notices[0]["blocks"])
+    assert f"<@{MEMBER}>" in text and error in text and "owners.yml" in text and f"<#{MEMBER}>" not in text
+
+
 # --- usergroups.users.list ----------------------------------------------------------------------
 
 

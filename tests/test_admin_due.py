@@ -218,6 +218,19 @@ def test_the_reopened_reminder_still_says_who_has_it(started: Started, slack: Sl
     assert [e.action for e in started.service.audit] == ["assign", "done", "reopen"]
 
 
+def test_the_digest_and_followups_say_who_took_it(started: Started) -> None:
+    # ca-steel is open and past its assumed date on 4 December: listed (to confirm) in both.
+    ts = post_reminder(started, "ca-steel")
+    assert "Taken by" not in digest_text(started, PRESSED_AT)
+    press(started, press_body("g7_followup_take", ts=ts, user=PRESSER, value="ca-steel"))
+    digest = digest_text(started, PRESSED_AT)
+    assert digest.count("Taken by <@U0PRESSER>") == 1
+    assert "Taken by <@U0PRESSER>" in digest.split("Canada's steel", 1)[1].split("•", 1)[0]
+    listing = blocks_of(ask(started, "followups en", user=SECOND))
+    assert "Taken by <@U0PRESSER>" in listing.split("Canada's steel", 1)[1].split("•", 1)[0]
+    assert "担当者: <@U0PRESSER> さん" in blocks_of(ask(started, "followups ja", user=SECOND))
+
+
 def test_a_press_on_a_message_the_bot_never_posted_takes_nothing(started: Started, slack: SlackStandIn) -> None:
     post_reminder(started)
     take(started, "1.000001", PRESSER)

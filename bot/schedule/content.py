@@ -199,17 +199,24 @@ def build_digest_reply(
     release: Release | ReleaseOf,
     label: str | None = None,
     owners: OwnersOf | None = None,
+    assignees: Mapping[str, str] | None = None,
 ) -> Reply:
     """A channel digest: overdue, due within the lookahead, and recently done. `release`: the one release, or
     each commitment's (a digest spanning the library). `label`: the admin's classification line, shown first.
-    `owners`: each commitment's people (data/owners.yml), shown with its desk."""
+    `owners`: each commitment's people (data/owners.yml), shown with its desk. `assignees`: who took which
+    (commitment id -> user id, "I'll take it"), shown on its open line."""
     today = _local(now, tz).date()
     of = release_of(release)
+    taken = assignees or {}
+
+    def open_line(line: str, c: Commitment) -> str:
+        return _with_texts(_with_assignee(line, taken.get(c.id), lang), c, lang)
+
     # A digest is read by people who were not in the meeting: each open item carries the release's
     # words and the team's plan, labelled, so nobody takes the plan for something agreed.
-    overdue = [_with_texts(_overdue_line(c, today, lang, of(c), owners), c, lang) for c in items.overdue]
-    to_confirm = [_with_texts(_to_confirm_line(c, today, lang, of(c), owners), c, lang) for c in items.to_confirm]
-    upcoming = [_with_texts(_line(c, lang, of(c), owners=owners), c, lang) for c in items.upcoming]
+    overdue = [open_line(_overdue_line(c, today, lang, of(c), owners), c) for c in items.overdue]
+    to_confirm = [open_line(_to_confirm_line(c, today, lang, of(c), owners), c) for c in items.to_confirm]
+    upcoming = [open_line(_line(c, lang, of(c), owners=owners), c) for c in items.upcoming]
     done = [_done_line(d.commitment, d.done_on, lang, of(d.commitment), owners) for d in items.recently_done]
     return Reply(
         title=msg("digest.title", lang, date=format_date(today, lang)),
@@ -393,6 +400,11 @@ def taken_by(assignee: str, lang: Lang) -> str:
     return msg("reminder.taken_by", lang, user=mention(assignee))
 
 
+def _with_assignee(line: str, assignee: str | None, lang: Lang) -> str:
+    """A listed commitment's line, with who took it when somebody did."""
+    return f"{line} — {taken_by(assignee, lang)}" if assignee else line
+
+
 def followup_buttons(commitment: Commitment, *, lang: Lang, done: bool) -> list[Button]:
     """A reminder's buttons (the Home tab's too): Done and the Snoozes while open, Reopen once done."""
     if done:
@@ -476,6 +488,8 @@ def build_followups_reply(
     several = len({id(of(c)) for c in listed}) > 1
 
     def tagged(line: str, c: Commitment) -> str:
+        state = states.get(c.id)
+        line = _with_assignee(line, state.assignee if state is not None else None, lang)
         return _in_release(line, of(c), lang) if several else line
 
     overdue: list[str] = []

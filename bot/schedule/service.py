@@ -241,8 +241,16 @@ class FollowupService:
             )
             # Each commitment is shown (and cited) with its own release.
             label = self.loaded.schedule.digest_label(digest)
+            taken = {cid: s.assignee for cid, s in states.items() if s.assignee}
             reply = build_digest_reply(
-                items, lang=occ.lang, now=now, tz=tz, release=self.release_of, label=label, owners=self.owners_of
+                items,
+                lang=occ.lang,
+                now=now,
+                tz=tz,
+                release=self.release_of,
+                label=label,
+                owners=self.owners_of,
+                assignees=taken,
             )
             return build_message(reply)
         commitment = self.loaded.commitments.get(occ.commitment_id or "")
@@ -270,7 +278,11 @@ class FollowupService:
         lookback = None if self._ticked else DOWNTIME_LOOKBACK
         self._current = asyncio.current_task()
         try:
-            await self.usergroup_members.refresh(self.library.current.owners.usergroups(notify="dm"), now=now)
+            try:
+                await self.usergroup_members.refresh(self.library.current.owners.usergroups(notify="dm"), now=now)
+            except Exception:
+                # A bug reading the user groups must not stop the posts: their last known members are DMed.
+                logger.exception("could not read the members of the owners' user groups")
             report = await self.deliverer.tick(now, lookback=lookback)
         finally:
             self._current = None

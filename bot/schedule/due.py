@@ -240,7 +240,8 @@ def reminder_key(commitment: Commitment, offset: int) -> str:
     sent for the old date stay as they were and are never planned again (the old instants are no longer
     produced). The date in the key would add nothing to that, and would change the key of every commitment's
     reminders at the upgrade: a reminder sent just before it, still within the deliverer's look-back, would
-    be planned again under the new key and posted twice.
+    be planned again under the new key and posted twice. (A reminder of the old date already claimed and
+    still retrying is sent once, as logged; it is rendered when sent, so it shows the new date.)
     """
     return f"reminder:{commitment.id}:d{offset}"
 

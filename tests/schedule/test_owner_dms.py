@@ -315,6 +315,28 @@ def test_a_dm_whose_answer_was_lost_is_found_in_the_dm_after_a_restart_not_sent_
     assert workspace.calls_to("conversations.history")
 
 
+def test_an_overdue_re_reminder_in_the_channel_posts_once_across_a_restart(
+    tmp_path: Path, workspace: SlackStandIn
+) -> None:
+    data = write_data(tmp_path / "data", owners=owners_yml(users=[OWNER], usergroups=[], notify="channel"))
+    url = f"sqlite:///{tmp_path / 'g7bot.sqlite3'}"
+    first = started_bot(data, url, workspace)
+    tick(first, now=DUE_9)
+    tick(first, now=MONDAY_9)
+    first.service.store.close()
+    second = started_bot(data, url, workspace)
+    try:
+        tick(second, now=MONDAY_9 + 5 * MINUTE)
+        # Tuesday 15 December, 09:00 Tokyo: the second and last (limit 2); Wednesday: nothing more.
+        tick(second, now=MONDAY_9 + dt.timedelta(days=1))
+        tick(second, now=MONDAY_9 + dt.timedelta(days=2))
+    finally:
+        second.service.store.close()
+    keys = [str(p["metadata"]["event_payload"]["key"]) for p in channel_posts(workspace)]
+    assert keys == ["reminder:fr-presidency:d0", "reminder:fr-presidency:overdue:1", "reminder:fr-presidency:overdue:2"]
+    assert all(f"<@{OWNER}>" in str(p["blocks"]) for p in channel_posts(workspace))
+
+
 @pytest.mark.postgres
 def test_two_instances_on_postgresql_send_each_dm_once(data: Path, workspace: SlackStandIn) -> None:
     # Slow posts: both instances' ticks overlap while the DMs are in flight.

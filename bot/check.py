@@ -35,6 +35,15 @@ def placeholder_warnings(settings: Settings, schedule: ScheduleFile | None, entr
     ]
 
 
+def owner_placeholder_warnings(settings: Settings, owners: OwnersFile | None) -> list[str]:
+    """One line per user or user group id in data/owners.yml that is still an example shipped with g7bot."""
+    return [
+        f"{settings.owners_path}: {field}: warning: {value} is a placeholder shipped with g7bot; "
+        "replace it with your person's or user group's id"
+        for field, value in (placeholder_ids(owners) if owners is not None else [])
+    ]
+
+
 def _file_of(entry: Entry) -> CommitmentsFile:
     return CommitmentsFile.model_construct(commitments=list(entry.commitments))
 
@@ -108,10 +117,6 @@ def run_check(settings: Settings, *, strict: bool = False) -> int:
     for line in placeholder_warnings(settings, schedule, scan.entries):
         print(line, file=sys.stderr)
     owners = check(settings.owners_path, lambda: _checked_owners(settings, scan.entries))
-    for field, value in placeholder_ids(owners) if owners is not None else []:
-        print(
-            f"{settings.owners_path}: {field}: warning: {value} is a placeholder shipped with g7bot; "
-            "replace it with your person's or user group's id",
-            file=sys.stderr,
-        )
+    for line in owner_placeholder_warnings(settings, owners):
+        print(line, file=sys.stderr)
     return EXIT_CONFIG if failures else 0

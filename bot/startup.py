@@ -213,9 +213,10 @@ def start(
     # Answers need the library, not the schedule: locally a bad one is only a warning.
     loaded = load_files(settings, library, on_bad_schedule=_warn_bad_schedule if local else None)
     if not local:
-        from bot.check import placeholder_warnings
+        from bot.check import owner_placeholder_warnings, placeholder_warnings
 
-        for line in placeholder_warnings(settings, loaded.schedule, library):
+        warnings = placeholder_warnings(settings, loaded.schedule, library)
+        for line in [*warnings, *owner_placeholder_warnings(settings, library.owners)]:
             logger.warning("%s", line)
     if local:
         settings = settings.model_copy(update={"bot_token": None, "signing_secret": None})

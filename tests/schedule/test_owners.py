@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -198,6 +199,15 @@ def test_check_warns_of_the_placeholder_ids(capsys: pytest.CaptureFixture[str]) 
     run_check(load_settings())
     err = capsys.readouterr().err
     assert "owners.yml: owners.0.users.0: warning: U0123456789 is a placeholder" in err
+
+
+def test_serve_warns_of_the_placeholder_ids_at_start(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        started = start(load_settings(database_url=f"sqlite:///{tmp_path / 'g7bot.sqlite3'}"))
+    started.service.store.close()
+    assert any(
+        "owners.yml: owners.1.users.0: warning: U0123456791 is a placeholder" in r.getMessage() for r in caplog.records
+    )
 
 
 # --- owners_of and desks_of -----------------------------------------------------------------------

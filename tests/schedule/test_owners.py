@@ -19,13 +19,14 @@ from bot.library.loader import load_library
 from bot.messages import msg
 from bot.release.models import Lang, Release
 from bot.schedule.content import build_digest_reply, build_followups_reply, build_reminder_reply
-from bot.schedule.due import digest_items
+from bot.schedule.due import digest_items, occurrences
 from bot.schedule.models import Commitment
 from bot.schedule.occurrence import Occurrence
 from bot.schedule.owners import EMPTY, OwnersFile, check_owners, load_owners
 from bot.settings import ROOT, load_settings
 from bot.startup import start
 from tests.helpers import copy_data_dir, write_release
+from tests.schedule.test_due_calendar import CHANNEL, commitment, schedule, tokyo
 
 LANGS: tuple[Lang, ...] = ("ja", "en")
 RELEASE_ID = "meti-2025-12-10-g7-idt"
@@ -352,3 +353,27 @@ def test_reload_swaps_the_owners_and_a_bad_file_keeps_the_old_ones(tmp_path: Pat
         assert started.runtime.library.current.owners is after
     finally:
         started.service.store.close()
+
+
+# --- what is due, given the owners (pure) ----------------------------------------------------------
+
+
+def test_a_dm_desk_s_reminders_are_one_occurrence_per_owner_at_the_channel_s_instant() -> None:
+    c = commitment(due="2026-12-11", reminders=[1, 0])
+    s = schedule(reminders={"channel": CHANNEL, "lang": "en", "overdue_every_business_day_limit": 1})
+    window = (tokyo(2026, 12, 1), tokyo(2026, 12, 31))
+    in_channel = occurrences(s, [c], {}, *window)
+    by_dm = occurrences(s, [c], {}, *window, recipients=lambda _c: ("U0AAA0002", "U0AAA0001", "U0AAA0002"))
+    assert [(o.key, o.channel) for o in in_channel] == [
+        ("reminder:fr-presidency:d1", CHANNEL),
+        ("reminder:fr-presidency:d0", CHANNEL),
+        ("reminder:fr-presidency:overdue:1", CHANNEL),
+    ]
+    # Each owner once (a user named twice is one DM), at the same instants, in the channel's zone and language.
+    assert [(o.key, o.channel, o.at) for o in by_dm] == [
+        (o.key, user, o.at) for o in in_channel for user in ("U0AAA0001", "U0AAA0002")
+    ]
+    assert {(o.timezone, o.lang) for o in by_dm} == {(o.timezone, o.lang) for o in in_channel}
+    # Nobody to DM (None or empty): the channel.
+    assert occurrences(s, [c], {}, *window, recipients=lambda _c: None) == in_channel
+    assert occurrences(s, [c], {}, *window, recipients=lambda _c: ()) == in_channel

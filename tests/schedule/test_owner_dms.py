@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.schedule.content import ACTION_DONE
+from bot.schedule.content import ACTION_DONE, ACTION_SNOOZE_NEXT_BUSINESS_DAY
 from bot.schedule.poster import Poster
 from bot.schedule.slack_client import build_post_client
 from bot.schedule.store import Store
@@ -174,6 +175,43 @@ def test_done_pressed_in_a_dm_ends_the_re_reminders(bot: Started, workspace: Sla
     assert [(c.args["channel"], c.args["ts"]) for c in updates] == [(dm["channel"], dm["ts"])]
     tick(bot, now=MONDAY_9)
     assert dm_keys(workspace, OWNER) == ["reminder:fr-presidency:d0"]
+
+
+def test_snooze_pressed_in_a_dm_through_the_app_updates_that_dm(bot: Started, workspace: SlackStandIn) -> None:
+    tick(bot, now=DUE_9)
+    dm = workspace.dms(MEMBER)[0]
+    body = {
+        "type": "block_actions",
+        "team": {"id": "T0LOCAL"},
+        "user": {"id": MEMBER, "team_id": "T0LOCAL"},
+        "api_app_id": "A0LOCAL",
+        "container": {"type": "message", "channel_id": dm["channel"], "message_ts": dm["ts"]},
+        "actions": [
+            {
+                "action_id": ACTION_SNOOZE_NEXT_BUSINESS_DAY,
+                "block_id": "g7_followup:fr-presidency",
+                "value": "fr-presidency",
+                "type": "button",
+            }
+        ],
+    }
+    bot.runtime.clock.set(lambda: DUE_9 + MINUTE)  # type: ignore[attr-defined]
+
+    async def go() -> int:
+        response = await bot.app.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode"))
+        await bot.service.settle()
+        return response.status
+
+    assert asyncio.run(go()) == 200
+    state = bot.service.store.state("fr-presidency", release_id=RELEASE_ID)
+    # Friday 09:01 in Tokyo: snoozed to Monday 09:00, the reminder channel's zone and calendar.
+    assert state.snoozed_until is not None and state.snoozed_until.replace(tzinfo=dt.UTC) == MONDAY_9
+    assert state.updated_by == MEMBER
+    assert [(c.args["channel"], c.args["ts"]) for c in workspace.calls_to("chat.update")] == [(dm["channel"], dm["ts"])]
+    # Snoozed: no overdue re-reminder on Monday, the snooze's own reminder instead, to each owner.
+    tick(bot, now=MONDAY_9)
+    assert dm_keys(workspace, MEMBER)[1].startswith("reminder:fr-presidency:snooze:")
+    assert not any(":overdue:" in k for k in dm_keys(workspace, OWNER) + dm_keys(workspace, MEMBER))
 
 
 def test_notify_channel_mentions_them_in_the_channel(tmp_path: Path, store_url: str, workspace: SlackStandIn) -> None:

@@ -15,7 +15,7 @@ from bot.__main__ import main
 from bot.settings import ROOT
 from tests.helpers import COMMITMENTS_YML, RELEASE_YML
 
-FILES = (RELEASE_YML, COMMITMENTS_YML, "schedule.yml", "manifest.yml")
+FILES = (RELEASE_YML, COMMITMENTS_YML, "schedule.yml", "owners.yml", "manifest.yml")
 
 # Values that PyYAML itself turns into an exception while parsing (dates it cannot build, an int
 # it cannot convert), then values of every wrong type, and values too long for one Slack message.

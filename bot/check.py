@@ -116,7 +116,11 @@ def run_check(settings: Settings, *, strict: bool = False) -> int:
     schedule = check(settings.schedule_path, lambda: load_schedule(settings.schedule_path))
     for line in placeholder_warnings(settings, schedule, scan.entries):
         print(line, file=sys.stderr)
-    owners = check(settings.owners_path, lambda: _checked_owners(settings, scan.entries))
+    owners: OwnersFile | None = None
+    if settings.owners_path.exists():
+        owners = check(settings.owners_path, lambda: _checked_owners(settings, scan.entries))
+    else:
+        print(f"--  {settings.owners_path}: none (optional): reminders name the desk and @mention nobody")
     for line in owner_placeholder_warnings(settings, owners):
         print(line, file=sys.stderr)
     return EXIT_CONFIG if failures else 0

@@ -377,3 +377,11 @@ def test_a_dm_desk_s_reminders_are_one_occurrence_per_owner_at_the_channel_s_ins
     # Nobody to DM (None or empty): the channel.
     assert occurrences(s, [c], {}, *window, recipients=lambda _c: None) == in_channel
     assert occurrences(s, [c], {}, *window, recipients=lambda _c: ()) == in_channel
+
+
+def test_check_says_when_there_is_no_owners_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = copy_data_dir(tmp_path / "data")
+    (data / "owners.yml").unlink()
+    assert run_check(load_settings(data_dir=data)) == 0
+    out = capsys.readouterr().out
+    assert f"--  {data / 'owners.yml'}: none (optional)" in out and f"ok  {data / 'owners.yml'}" not in out

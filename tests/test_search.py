@@ -253,7 +253,8 @@ def test_a_topic_word_searches_instead_of_no_such_command(lookup: ReleaseLookup,
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("sumary", "summary"),  # a typo of a command still gets "did you mean"
+        # a word near a command, not near enough to be run as it (`sumary` is: tests/test_typos.py), gets "did you mean"
+        ("sumery", "summary"),
         ("xyzzy", None),  # found nowhere: no such command
         ("france", "bilateral"),  # a name still suggests the command that takes it
     ],

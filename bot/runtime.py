@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from bot.home.viewers import HomeViewers
 from bot.library import Library
 from bot.library.owner import LibraryOwner
 from bot.locale import LocaleCache
@@ -99,6 +100,8 @@ class Runtime:
     workspace: InstalledWorkspace
     clock: Callable[[], dt.datetime] = utc_now
     replies: ReplyCache = field(default_factory=ReplyCache)
+    # Who opened the Home tab lately in this process (their tabs are re-published when a follow-up changes).
+    home: HomeViewers = field(default_factory=HomeViewers)
     # The console's own workspace, admitted as well while no Slack transport is configured (`ask`, the console).
     console_team: str | None = None
 

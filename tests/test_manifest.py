@@ -84,7 +84,7 @@ def test_load_manifest_reads_what_the_app_uses() -> None:
         "im:history",  # a lost DM's answer looked for in the DM, not sent twice
     }
     assert len(manifest.scopes) == len(set(manifest.scopes))
-    assert manifest.events == ()
+    assert manifest.events == ("app_home_opened",)  # the Home tab
 
 
 def test_app_manifest_is_frozen() -> None:

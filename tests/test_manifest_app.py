@@ -28,6 +28,15 @@ def test_manifest_declares_exactly_what_the_app_registers(started) -> None:  # t
     assert manifest.interactivity == registered.interactivity
 
 
+def test_every_declared_event_is_registered_and_every_registered_one_declared(started) -> None:  # type: ignore[no-untyped-def]
+    manifest, registered = started.manifest, started.registered
+    # Both ways, one by one: an event Slack sends that nothing handles, or a listener Slack never calls.
+    assert [e for e in manifest.events if e not in registered.events] == []
+    assert [e for e in registered.events if e not in manifest.events] == []
+    assert registered.events == ("app_home_opened",)
+    assert len(set(manifest.events)) == len(manifest.events)
+
+
 def _dispatch(app, body: dict) -> int:  # type: ignore[no-untyped-def]
     response = asyncio.run(app.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode")))
     return int(response.status)
@@ -38,14 +47,18 @@ def test_the_declared_command_is_answered_and_no_other(started) -> None:  # type
     assert _dispatch(started.app, slash_command_body("/not-declared", "help")) == 404
 
 
-def test_no_event_is_handled_since_none_is_declared(started) -> None:  # type: ignore[no-untyped-def]
-    body = {
-        "type": "event_callback",
-        "team_id": "TLOCAL",
-        "api_app_id": "ALOCAL",
-        "event": {"type": "app_mention", "user": "U1", "text": "hi", "channel": "C1", "ts": "1.0"},
-    }
+def _event(event: dict[str, object]) -> dict[str, object]:
+    return {"type": "event_callback", "team_id": "TLOCAL", "api_app_id": "ALOCAL", "event": event}
+
+
+def test_an_event_not_declared_is_not_handled(started) -> None:  # type: ignore[no-untyped-def]
+    body = _event({"type": "app_mention", "user": "U1", "text": "hi", "channel": "C1", "ts": "1.0"})
     assert _dispatch(started.app, body) == 404
+
+
+def test_the_declared_event_is_handled(started) -> None:  # type: ignore[no-untyped-def]
+    body = _event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home", "event_ts": "1.0"})
+    assert _dispatch(started.app, body) == 200
 
 
 @pytest.mark.parametrize("action_id", ["g7_followup_done", "g7_followup_snooze_1d", "g7_followup_snooze_1w"])

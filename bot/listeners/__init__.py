@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, commands
+from bot.listeners import actions, commands, events
 from bot.runtime import Runtime
 
 
@@ -26,6 +26,6 @@ class Registered:
 def register_listeners(app: AsyncApp, runtime: Runtime) -> Registered:
     return Registered(
         commands=commands.register(app, runtime),
-        events=(),
+        events=events.register(app, runtime),
         actions=actions.register(app, runtime),
     )

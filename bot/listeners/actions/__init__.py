@@ -1,4 +1,4 @@
-"""Block actions: the Done and Snooze buttons on follow-up reminders."""
+"""Block actions: the Done, Snooze and Reopen buttons on follow-up reminders and on the Home tab."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
+from bot.home.publish import publish_home
 from bot.runtime import Runtime
 from bot.schedule.content import ACTION_IDS
 from bot.text import log_safe
@@ -62,8 +63,27 @@ def register(app: AsyncApp, runtime: Runtime) -> tuple[str, ...]:
                 runtime.settings.followup_actors,
             )
             return
+        container = body.get("container") or {}
+        if container.get("type") == "view":
+            # On the Home tab: no message to find in the delivery log; the change re-publishes the tab.
+            async def press_in_home() -> None:
+                try:
+                    changed = await service.press_in_home(
+                        action_id=action_id,
+                        commitment_id=str(action.get("value", "")),
+                        user_id=user_id,
+                        now=runtime.clock(),
+                    )
+                    if not changed:
+                        # Someone else got there first: the presser's tab is out of date, so redraw it.
+                        await publish_home(runtime, app.client, [user_id])
+                except Exception:
+                    logger.exception("home button %s failed", log_safe(action_id))
+
+            service.spawn(press_in_home())
+            return
         # Where the button was, as Slack says; press() acts only if the delivery log has that message.
-        message = body.get("container") or {}
+        message = container
         channel = str(message.get("channel_id") or (body.get("channel") or {}).get("id") or "")
         ts = str(message.get("message_ts") or (body.get("message") or {}).get("ts") or "")
 

@@ -24,7 +24,16 @@ from bot.release.models import Lang, Release
 from bot.schedule.models import Commitment
 from bot.schedule.occurrence import CommitmentState
 from bot.startup import Started
-from tests.signed_app import BOT_TOKEN, TEAM, dispatch, post_reminder, press_body, signed_headers, start_http_mode
+from tests.signed_app import (
+    BOT_TOKEN,
+    TEAM,
+    dispatch,
+    post_reminder,
+    press_body,
+    signed_headers,
+    slash_body,
+    start_http_mode,
+)
 from tests.signed_app import TOKYO as TOKYO_CHANNEL
 from tests.slack_standin import Fault, SlackStandIn
 
@@ -475,3 +484,30 @@ def test_a_failed_publish_is_logged_not_raised(
     slack.home_tab_enabled = True
     open_home(started)
     assert len(slack.published) == 1
+
+
+def heading_over(slack: SlackStandIn, commitment_id: str) -> str:
+    """The section heading the commitment is listed under on USER's tab."""
+    heading = ""
+    for block in slack.home_views[USER]["blocks"]:
+        text = (block.get("text") or {}).get("text", "")
+        if block["type"] == "section" and text.startswith("*"):
+            heading = text.split("\n")[0]
+        if block.get("block_id") == f"g7_followup:{commitment_id}":
+            return heading
+    raise AssertionError(f"{commitment_id} is not on the tab")
+
+
+def test_an_admin_date_and_an_admin_reopen_refresh_the_open_tabs(started: Started, slack: SlackStandIn) -> None:
+    open_home(started)
+    assert heading_over(slack, "fr-presidency").startswith("*Due within 30 days")
+    asyncio.run(dispatch(started, slash_body("admin due fr-presidency 2026-11-30 en")))
+    assert len(slack.published) == 2, "the viewer's tab is published again after admin due"
+    # A confirmed date now past: overdue, on the tab at once as everywhere else.
+    assert heading_over(slack, "fr-presidency").startswith("*Overdue")
+
+    press(started, view_press("g7_followup_done", "fr-presidency"))
+    assert len(slack.published) == 3
+    asyncio.run(dispatch(started, slash_body("admin reopen fr-presidency en")))
+    assert started.service.states()["fr-presidency"].status == "open"
+    assert len(slack.published) == 4, "admin reopen re-publishes too"

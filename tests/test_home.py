@@ -511,3 +511,20 @@ def test_an_admin_date_and_an_admin_reopen_refresh_the_open_tabs(started: Starte
     asyncio.run(dispatch(started, slash_body("admin reopen fr-presidency en")))
     assert started.service.states()["fr-presidency"].status == "open"
     assert len(slack.published) == 4, "admin reopen re-publishes too"
+
+
+def test_a_desk_owned_through_a_user_group_is_on_its_members_tabs(tmp_path: Path, slack: SlackStandIn) -> None:
+    owners = tmp_path / "owners.yml"
+    owners.write_text(
+        f"owners:\n  - release: {RELEASE_ID}\n    desk: general\n    usergroups: [S0DESK001]\n", encoding="utf-8"
+    )
+    slack.usergroups["S0DESK001"] = ["U0MEMBER1"]
+    started = start_http_mode(tmp_path, slack.api_url, owners_file=owners)
+    open_home(started, "U0MEMBER1")
+    blocks = home_of(slack, "U0MEMBER1")
+    assert "g7_followup:ca-steel" in blocks, "a follow-up of the general desk: the group's"
+    assert "g7_followup:fr-presidency" not in blocks, "ai-digital is not theirs"
+    assert [c.args.get("usergroup") for c in slack.calls_to("usergroups.users.list")] == ["S0DESK001"]
+    open_home(started, "U0OUTSIDE")
+    assert "data/owners.yml" in home_of(slack, "U0OUTSIDE"), "not in the group: owns nothing"
+    assert len(slack.calls_to("usergroups.users.list")) == 1, "the members are cached"

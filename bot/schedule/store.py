@@ -51,6 +51,7 @@ from sqlalchemy.types import TypeDecorator
 from bot.audit import table as audit_table
 from bot.audit.models import Change
 from bot.errors import ConfigError, DatabaseTooNew
+from bot.migrations import revisions
 from bot.schedule.occurrence import CommitmentState, Occurrence, StateKey
 
 logger = logging.getLogger(__name__)
@@ -1030,28 +1031,13 @@ def _alembic_config(conn: Connection, *, release_of: Mapping[str, str] | None = 
     return config
 
 
-@functools.cache
 def head_revision() -> str:
-    """The newest migration's revision id."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    if head is None:
-        raise RuntimeError(f"no migrations under {MIGRATIONS}")
-    return head
+    """The newest migration's revision id (read from the migration files: alembic is imported only to migrate)."""
+    return revisions.head_revision()
 
 
-@functools.cache
 def _known_revisions() -> frozenset[str]:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return frozenset(script.revision for script in ScriptDirectory.from_config(config).walk_revisions())
+    return revisions.known_revisions()
 
 
 def _refuse_unknown_revisions(conn: Connection) -> None:

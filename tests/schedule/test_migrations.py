@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -244,3 +246,31 @@ def test_a_peer_frozen_inside_a_transaction_is_ended_by_the_server_within_second
         finally:
             frozen.close()
             other.close()
+
+
+def test_the_revisions_read_from_the_files_are_alembics_own() -> None:
+    # Start-up reads the head from the migration files (bot.migrations.revisions) instead of importing alembic.
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from bot.migrations.revisions import known_revisions
+    from bot.schedule.store import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    assert head_revision() == script.get_current_head()
+    assert known_revisions() == {s.revision for s in script.walk_revisions()}
+
+
+def test_a_database_at_head_is_opened_without_importing_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    Store(url).close()
+    code = (
+        "import sys\n"
+        "from bot.schedule.store import Store\n"
+        f"Store({url!r}).close()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"

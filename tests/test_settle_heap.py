@@ -1,0 +1,47 @@
+"""Before serving, what start-up loaded is moved out of the cycle collector's reach (gc.freeze), and only then."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import startup
+from tests.signed_app import start_http_mode
+from tests.slack_standin import SlackStandIn
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()  # the rest of the test run collects as usual
+
+
+def test_settle_heap_freezes_what_is_alive(unfrozen: None) -> None:
+    assert gc.get_freeze_count() == 0
+    startup.settle_heap()
+    assert gc.get_freeze_count() > 0
+
+
+def test_serve_settles_the_heap_before_it_listens_and_start_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unfrozen: None
+) -> None:
+    events: list[str] = []
+
+    def fake_run(main: Coroutine[Any, Any, None]) -> None:
+        events.append(f"run, frozen={gc.get_freeze_count() > 0}")
+        main.close()
+
+    monkeypatch.setattr(startup, "run", fake_run)
+    with SlackStandIn() as slack:
+        started = start_http_mode(tmp_path, slack.api_url)
+        assert gc.get_freeze_count() == 0  # start() alone (tests, the console) leaves the collector as it is
+        try:
+            assert started.serve() == 0
+        finally:
+            started.service.store.close()
+    assert events == ["run, frozen=True"]

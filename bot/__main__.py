@@ -107,7 +107,7 @@ def _main(argv: Sequence[str] | None) -> int:
             missing = missing_for_serve(settings)
             if missing:
                 raise ConfigError("environment", missing)
-            return start(settings).serve()
+            return start(settings, serving=True).serve()
         # Locally, scheduled posts print themselves; the scheduler's bookkeeping would only clutter them.
         logging.getLogger("bot.schedule").setLevel(logging.ERROR)
         started = start(settings, local=True)

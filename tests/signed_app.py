@@ -48,7 +48,9 @@ reminders:
 """
 
 
-def start_http_mode(tmp_path: Path, api_url: str, *, database: str | None = None, **settings: Any) -> Started:
+def start_http_mode(
+    tmp_path: Path, api_url: str, *, database: str | None = None, serving: bool = False, **settings: Any
+) -> Started:
     """The app `serve` runs in HTTP mode (signing secret, bot token), on its own data folder and database."""
     data = tmp_path / "data"
     if not data.exists():
@@ -64,7 +66,8 @@ def start_http_mode(tmp_path: Path, api_url: str, *, database: str | None = None
         **settings,
     }
     clock = SettableClock(lambda: NOW)
-    return start(load_settings(**values), poster=Poster(build_post_client(BOT_TOKEN, api_url)), clock=clock)
+    poster = Poster(build_post_client(BOT_TOKEN, api_url))
+    return start(load_settings(**values), poster=poster, clock=clock, serving=serving)
 
 
 def signed_headers(body: str, *, timestamp: int | None = None) -> dict[str, str]:

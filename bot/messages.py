@@ -219,9 +219,15 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     # The owner desk (bureau and office) and its people: Slack @mentions (data/owners.yml), else the lead.
     "followups.owner_people": {"ja": "{desk}({people})", "en": "{desk}: {people}"},
     "followups.assumptions": {
-        "ja": "リリースには期日の記載がありません。(仮の期日)は計画上の仮定です(data/commitments.yml で修正)。",
+        "ja": "リリースには期日の記載がありません。(仮の期日)は計画上の仮定です({file} で修正)。",
         "en": "The release states no due dates: dates marked (assumed date) are planning assumptions "
-        "(edit data/commitments.yml).",
+        "(edit {file}).",
+    },
+    # Where a release's follow-ups are edited: its own folder of the library (one release shown), or each one's.
+    "followups.file": {"ja": "`data/releases/{id}/commitments.yml`", "en": "`data/releases/{id}/commitments.yml`"},
+    "followups.file_each": {
+        "ja": "各発表の `data/releases/&lt;ID&gt;/commitments.yml`",
+        "en": "each release's `data/releases/&lt;id&gt;/commitments.yml`",
     },
     "followups.filtered": {"ja": "絞り込み: {what}", "en": "Showing: {what}"},
     "followups.no_match": {

@@ -112,7 +112,7 @@ BILATERAL_QUERIES = [
 def test_bilateral_finds_the_meetings(
     lookup: ReleaseLookup, release: Release, query: str, expected: set[str], lang: Lang
 ) -> None:
-    assert expected <= {b.id for b in release.bilaterals}, "the expected ids must exist in data/release.yml"
+    assert expected <= {b.id for b in release.bilaterals}, "the expected ids must exist in the shipped release.yml"
     reply = ask(f"bilateral {query}", lookup, lang)
     text = text_of(reply)
 

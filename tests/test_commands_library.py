@@ -171,6 +171,17 @@ def test_followups_of_one_selected_release(library: Library) -> None:
     assert msg("followups.releases", "en", count=2) not in text_of(reply)
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_followups_footer_names_the_file_of_the_release_shown(library: Library, lang: Lang) -> None:
+    """Follow-ups live in each release's folder: the footer names that file, never a data/commitments.yml."""
+    one = "\n".join(ask("followups @rome", library, lang).footer)
+    assert f"`data/releases/{ROME_ID}/commitments.yml`" in one
+    assert "data/commitments.yml" not in one and SHIPPED not in one
+    several = "\n".join(ask("followups", library, lang).footer)
+    assert msg("followups.file_each", lang) in several
+    assert "data/commitments.yml" not in several and ROME_ID not in several
+
+
 def test_followups_filter_reads_each_release(library: Library) -> None:
     reply = ask("followups france", library)
     # France's follow-up in the shipped release and its copy in Rome.

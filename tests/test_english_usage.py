@@ -30,7 +30,7 @@ MINISTRY_USAGE = {
     "総務省": ("Vice Minister", "MIC"),
 }
 
-# Official English names, as their owners publish them (see the header of data/release.yml).
+# Official English names, as their owners publish them (see the header of the shipped release.yml).
 OFFICIAL_NAMES = {
     "G7産業・デジタル・技術閣僚宣言": "G7 2025 Industry, Digital and Technology Ministerial Declaration",
     "G7のAI導入ロードマップ": "G7 AI Adoption Roadmap",

@@ -1,4 +1,4 @@
-"""Invariants of data/release.yml, checked against the original release text it was transcribed from.
+"""Invariants of the shipped release.yml, checked against the original release text it was transcribed from.
 
 Every Japanese string must occur verbatim in data/<source_file> (only whitespace is normalised), every
 date must appear in the release's own form, and the English side must be complete and kana-free.

@@ -26,7 +26,15 @@ from bot.home.select import HomeSelection
 from bot.library import Library
 from bot.messages import join, msg
 from bot.release.models import Lang, Release
-from bot.schedule.content import block_id, followup_buttons, format_when, listed_line, take_button, taken_by
+from bot.schedule.content import (
+    assumptions_note,
+    block_id,
+    followup_buttons,
+    format_when,
+    listed_line,
+    take_button,
+    taken_by,
+)
 from bot.schedule.models import Commitment
 from bot.schedule.occurrence import CommitmentState
 from bot.text import escape
@@ -175,7 +183,9 @@ def build_home_view(
             ]
         ),
     ]
-    footer = ContextBlock(elements=[MarkdownTextObject(text=msg("followups.assumptions", lang))])
+    shown_releases = {id(r): r for r in (_release_of(library, i.commitment) for i in every)}
+    note = assumptions_note(shown_releases.values() or [e.release for e in library], lang)
+    footer = ContextBlock(elements=[MarkdownTextObject(text=note)])
     # Headings and dividers always show; what is left is for the items, and one line for any not shown.
     fixed = len(head) + 2 * len(sections) - 1 + 1
     room = MAX_VIEW_BLOCKS - fixed - 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -66,6 +66,20 @@ def release_of(release: Release | ReleaseOf) -> ReleaseOf:
     if isinstance(release, Release):
         return lambda _c: release
     return release
+
+
+def assumptions_note(releases: Iterable[Release], lang: Lang) -> str:
+    """The footer on assumed dates, naming the file to edit: the one release's commitments.yml, else each one's."""
+    ids = list(dict.fromkeys(r.id for r in releases))
+    file = msg("followups.file", lang, id=escape(ids[0])) if len(ids) == 1 else msg("followups.file_each", lang)
+    return msg("followups.assumptions", lang, file=file)
+
+
+def _shown_releases(commitments: Iterable[Commitment], release: Release | ReleaseOf) -> list[Release]:
+    """The releases a list shows: the one release given, else each listed commitment's (in order, once)."""
+    if isinstance(release, Release):
+        return [release]
+    return list({id(r): r for r in map(release, commitments)}.values())
 
 
 def _in_release(line: str, release: Release, lang: Lang) -> str:
@@ -218,6 +232,7 @@ def build_digest_reply(
     to_confirm = [open_line(_to_confirm_line(c, today, lang, of(c), owners), c) for c in items.to_confirm]
     upcoming = [open_line(_line(c, lang, of(c), owners=owners), c) for c in items.upcoming]
     done = [_done_line(d.commitment, d.done_on, lang, of(d.commitment), owners) for d in items.recently_done]
+    listed = [*items.overdue, *items.to_confirm, *items.upcoming, *(d.commitment for d in items.recently_done)]
     return Reply(
         title=msg("digest.title", lang, date=format_date(today, lang)),
         label=escape(label) if label else None,
@@ -231,12 +246,8 @@ def build_digest_reply(
             ),
             _listing(msg("digest.recent", lang, days=items.recent_days), done, msg("digest.nothing_done", lang)),
         ],
-        footer=[msg("followups.assumptions", lang)],
-        citation=_listed_citation(
-            [*items.overdue, *items.to_confirm, *items.upcoming, *(d.commitment for d in items.recently_done)],
-            release,
-            lang,
-        ),
+        footer=[assumptions_note(_shown_releases(listed, release), lang)],
+        citation=_listed_citation(listed, release, lang),
     )
 
 
@@ -519,6 +530,6 @@ def build_followups_reply(
     return Reply(
         title=msg("followups.title", lang, count=len(listed)),
         sections=sections,
-        footer=[msg("followups.assumptions", lang)],
+        footer=[assumptions_note(_shown_releases(listed, release), lang)],
         citation=_listed_citation(listed, release, lang),
     )

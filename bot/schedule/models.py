@@ -1,4 +1,4 @@
-"""Models of data/commitments.yml and data/schedule.yml, their loaders and the check against the release."""
+"""Models of a release's commitments.yml and data/schedule.yml, their loaders and the check against the release."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# --- data/commitments.yml -------------------------------------------------------------------------
+# --- data/releases/<id>/commitments.yml -----------------------------------------------------------
 
 SourceKind = Literal["bilateral", "outcome", "meeting"]
 
@@ -204,7 +204,7 @@ class Commitment(_Model):
 
 
 class CommitmentsFile(_Model):
-    """data/commitments.yml: the curated follow-ups."""
+    """A release's commitments.yml (data/releases/<id>/): the curated follow-ups."""
 
     commitments: list[Commitment] = Field(default_factory=list, max_length=COMMITMENTS_MAX)
 
@@ -245,7 +245,7 @@ def check_against_release(file: CommitmentsFile, release: Release) -> list[tuple
 
 
 def load_commitments(path: Path, *, release: Release | None = None) -> CommitmentsFile:
-    """Load data/commitments.yml; with `release`, also check every reference against it."""
+    """Load a release's commitments.yml; with `release`, also check every reference against it."""
     file = load_yaml_model(path, CommitmentsFile, empty=_EMPTY.format(keys="commitments"))
     if release is not None:
         problems = check_against_release(file, release)
@@ -411,7 +411,7 @@ def load_schedule(path: Path) -> ScheduleFile:
     return load_yaml_model(path, ScheduleFile, empty=_EMPTY.format(keys="timezone, digests and reminders"))
 
 
-# The example channel ids the shipped data/schedule.yml and data/commitments.yml use: posting to them
+# The example channel ids the shipped data/schedule.yml and its release's commitments.yml use: posting to them
 # fails (channel_not_found) or, worse, reaches some unrelated channel that happens to have that id.
 PLACEHOLDER_CHANNELS = frozenset({"C0123456789", "C0123456790"})
 

@@ -55,7 +55,7 @@ StateKey = tuple[str, str]
 
 
 class CommitmentState(BaseModel):
-    """What users changed with the buttons and admins with `admin due`; it overlays data/commitments.yml."""
+    """What users changed with the buttons and admins with `admin due`; it overlays the release's commitments.yml."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -1,4 +1,4 @@
-"""Importing the original release text reproduces every Japanese field of the hand-curated data/release.yml."""
+"""Importing the original release text reproduces every Japanese field of the shipped, hand-curated release.yml."""
 
 from __future__ import annotations
 

@@ -134,6 +134,8 @@ def test_empty_digest_says_nothing_is_due(lang: Lang, release: Release) -> None:
     text = text_of(build_digest_reply(items, lang=lang, now=NOW, tz=TOKYO, release=release))
     for key in ("digest.nothing_overdue", "digest.nothing_upcoming", "digest.nothing_done"):
         assert msg(key, lang) in text
+    # Even with nothing listed, the footer names the release's own follow-ups file.
+    assert f"`data/releases/{release.id}/commitments.yml`" in text
 
 
 def test_digest_of_the_shipped_data(data: CommitmentsFile, release: Release) -> None:

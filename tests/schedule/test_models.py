@@ -1,4 +1,4 @@
-"""data/commitments.yml and data/schedule.yml load; a bad file is a ConfigError naming the file and field."""
+"""A release's commitments.yml and data/schedule.yml load; a bad file is a ConfigError naming the file and field."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from bot.schedule.models import (
 )
 
 SCHEDULE_FILE = DATA_DIR / "schedule.yml"
-# The day data/commitments.yml was curated: its dates are a mix of past and future relative to it.
+# The day the shipped commitments.yml was curated: its dates are a mix of past and future relative to it.
 CURATED_ON = dt.date(2026, 11, 28)
 
 

@@ -69,7 +69,14 @@ def import_text(
     bilateral_section = next((s for s in numbered if s.heading and _BILATERAL_TITLE.search(s.heading.title)), None)
     meeting_section = next((s for s in numbered if s is not bilateral_section), None)
 
-    found = meeting.read(meeting_section, lead_text, source, title=head.title, near=head.published)
+    found = meeting.read(
+        meeting_section,
+        lead_text,
+        source,
+        title=head.title,
+        near=head.published,
+        lead_line=lead_lines[0] if lead_lines else None,
+    )
     if lead_lines and (found.trip or found.city):
         source.use(lead_lines[0])
     lead = found.lead.short if found.lead else None
@@ -194,6 +201,8 @@ def _meeting(found: meeting.MeetingFound, en: English, report: Report) -> dict[s
         f"{found.name or '(no meeting section)'}: {start} to {end}, {found.city or '?'} ({found.country or '?'})",
     )
     report.found("delegation", ", ".join(p.name + p.title for p in found.delegation) or "(none)")
+    for note in found.place_notes:
+        report.cannot("meeting", note)
     for name, missing in (
         ("meeting name", not found.name),
         ("meeting dates", not found.start),
@@ -214,6 +223,8 @@ def _trip(found: meeting.MeetingFound, en: English, report: Report) -> dict[str,
         report.cannot("visit", "no meeting section, and no trip dates (…から…にかけて) in the lead paragraph")
         return None
     out: dict[str, Any] = {"start": found.trip.start, "end": found.trip.end}
+    for note in found.place_notes:
+        report.cannot("visit", note)
     for key_, value in (("city", found.city), ("country", found.country)):
         if value:
             out[key_] = en.text(value, f"trip.{key_}")

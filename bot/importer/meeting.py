@@ -13,9 +13,13 @@ from bot.importer.sections import Section, sentences
 
 _LEAD_PERSON = re.compile(rf"^(?P<who>[^、。\s]+?(?:{'|'.join(JA_RANKS)}))(?:は|が)")
 # 「カナダのモントリオールに出張」; 「今年のG20議長国である日本のつくば市において」 names 日本 and つくば市.
+# 「サウジアラビア王国のリヤド及びアラブ首長国連邦のアブダビを訪問し」: further places joined by 及び are `more`.
+_PLACE_ITEM = r"[^、。\sの]+?の[^、。\sの]+?"
 _PLACE = re.compile(
-    r"(?:[^、。\s]*?である)?(?P<country>[^、。\sの]+?)の(?P<city>[^、。\sの]+?)(?:に出張|を訪問|を訪れ|において|で開催|にて)"
+    r"(?:[^、。\s]*?である)?(?P<country>[^、。\sの]+?)の(?P<city>[^、。\sの]+?)"
+    rf"(?P<more>(?:(?:及び|並びに){_PLACE_ITEM})*)(?:に出張|を訪問|を訪れ|において|で開催|にて)"
 )
+_JOINED = re.compile(r"及び|並びに")
 _PRESIDENCY = re.compile(r"議長国である(?P<p>[^、。のにで]+?)(?:の|に|で|が|、)")
 _TOPICS = re.compile(r"会合では、(?P<t>.+?)について")
 _SAID_BY = re.compile(r"^(?P<by>[^、。]+?)からは、")
@@ -39,6 +43,28 @@ class MeetingFound:
     japan_said: list[str] = field(default_factory=list)
     outcomes: list[tuple[str, list[str]]] = field(default_factory=list)
     outcomes_intro: str | None = None
+    # What the place sentence held that was not written (a second place, a joined name): for the report.
+    place_notes: list[str] = field(default_factory=list)
+    place_read: bool = False
+
+    def read_place(self, text: str, line: int | None) -> None:
+        """The first place of `text`; a second is reported (a release holds one), a joined name not written."""
+        m = _PLACE.search(text)
+        if m is None:
+            return
+        self.place_read = True
+        where = f"line {line}: " if line is not None else ""
+        if _JOINED.search(m["country"]) or _JOINED.search(m["city"]):
+            # 「サウジアラビア王国及びアラブ首長国連邦のアブダビ」: the text does not say which country the city is in.
+            self.place_notes.append(
+                f"{where}place 「{m['country']}の{m['city']}」 joins several names: city and country left for a person"
+            )
+            return
+        self.country, self.city = m["country"], m["city"]
+        for other in _JOINED.split(m["more"])[1:]:
+            kept = f"{m['country']}の{m['city']}"
+            note = f"second place 「{other}」 not used: a release holds one place (kept 「{kept}」)"
+            self.place_notes.append(where + note)
 
 
 def lead_person(title: str | None, lead: str | None, text: str) -> Official | None:
@@ -82,14 +108,19 @@ def _delegation(sentence: str, lead: Official | None, text: str) -> list[Officia
 
 
 def read(
-    section: Section | None, lead_text: str | None, source: Source, *, title: str | None, near: dt.date | None
+    section: Section | None,
+    lead_text: str | None,
+    source: Source,
+    *,
+    title: str | None,
+    near: dt.date | None,
+    lead_line: int | None = None,
 ) -> MeetingFound:
     found = MeetingFound()
     found.lead = lead_person(title, lead_text, source.text)
     if lead_text:
         found.trip = dates.first_range(lead_text, near=near)
-        if m := _PLACE.search(lead_text):
-            found.country, found.city = m["country"], m["city"]
+        found.read_place(lead_text, lead_line)
     if section is None:
         return found
     assert section.heading is not None
@@ -102,8 +133,8 @@ def read(
         if span:
             found.start, found.end = span.start, span.end
             source.use(n)
-        if found.city is None and (m := _PLACE.search(text)):
-            found.country, found.city = m["country"], m["city"]
+        if not found.place_read:
+            found.read_place(text, n)
         if found.presidency is None and (m := _PRESIDENCY.search(text)):
             found.presidency = m["p"]
             source.use(n)

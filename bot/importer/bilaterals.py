@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.importer import dates
 from bot.importer.lines import Source
-from bot.importer.people import Counterpart, counterpart
+from bot.importer.people import Counterpart, counterpart, doubt
 from bot.importer.sections import Section, sentences
 from bot.release.gazetteer import Gazetteer
 
@@ -80,6 +80,15 @@ def _people(text: str, gazetteer: Gazetteer) -> list[Counterpart] | None:
     return [one] if one else None
 
 
+def _doubt(text: str, gazetteer: Gazetteer) -> str:
+    """Why `_people` read no counterpart in `text`, when the reason is known (an uncertain name and post)."""
+    for part in (text, *re.split(r"及び|並びに", text)):
+        why = doubt(part, gazetteer)
+        if why is not None:
+            return f" ({why})"
+    return ""
+
+
 def _listing(source: Source, numbers: list[int], gazetteer: Gazetteer, found: Found) -> list[list[Counterpart]]:
     """The counterparts of a sentence listing them all, one group per meeting (「A大臣及びB次官補」 is one)."""
     for n in numbers:
@@ -92,7 +101,8 @@ def _listing(source: Source, numbers: list[int], gazetteer: Gazetteer, found: Fo
             for item in items:
                 got = _people(item, gazetteer)
                 if got is None:
-                    found.problems.append(f"line {n}: could not read the counterpart 「{item}」")
+                    why = _doubt(item, gazetteer)
+                    found.problems.append(f"line {n}: could not read the counterpart 「{item}」{why}")
                 else:
                     people.append(got)
             if not people:
@@ -153,7 +163,11 @@ def read(
         number = part.heading.number
         body_lines = [n for n in part.body if source.line(n)]
         if people is None or not body_lines:
-            what = "its counterpart" if people is None else "its text (no paragraph under the heading)"
+            what = (
+                f"its counterpart{_doubt(title, gazetteer)}"
+                if people is None
+                else "its text (no paragraph under the heading)"
+            )
             found.problems.append(
                 f"line {part.heading.line}: bilateral 「{part.heading.title}」: could not read {what}"
             )
@@ -176,6 +190,8 @@ def read(
         for n in numbers:
             m = _PARAGRAPH.match(source.line(n))
             people = _people(m["who"], gazetteer) if m else None
+            if m and people is None and (why := _doubt(m["who"], gazetteer)):
+                found.problems.append(f"line {n}: could not read the counterpart 「{m['who']}」{why}")
             if m and people:
                 number += 1
                 source.use(n)

@@ -28,6 +28,24 @@ JA_MINISTRIES = (
     "復興",
 )
 JA_RANKS = ("大臣政務官", "副大臣", "政務官", "大臣", "長官", "審議官")
+# Katakana words a foreign post starts with (アブドルアジーズ・エネルギー大臣, レイノルズ・ビジネス・貿易大臣): read
+# greedily they would end the name. Never a name themselves.
+KANA_POST_HEADS = (
+    "エネルギー",
+    "デジタル",
+    "ビジネス",
+    "イノベーション",
+    "インフラ",
+    "テクノロジー",
+    "データ",
+    "サイバー",
+    "エコノミー",
+    "インフラストラクチャー",
+)
+# Posts that name no portfolio: after a name of several katakana words, its last word may be the portfolio
+# (「X・Y・サイエンス大臣」), so the split is reported rather than guessed. 国務大臣, 首相, 大統領 are posts alone.
+_BARE_RANKS = ("大臣", "担当大臣", "副大臣", "閣外大臣", "長官", "次官", "政務次官", "局長")
+_KANA_SEP = re.compile(r"[・=＝]")
 
 
 @dataclass(frozen=True)
@@ -46,12 +64,42 @@ def _org_prefix(text: str, gazetteer: Gazetteer) -> str | None:
 def counterpart(text: str, gazetteer: Gazetteer) -> Counterpart | None:
     """Organisation, name and post of 「米国のウィリアム・キミット…次官」, 「トルコ共和国 ボラット貿易大臣」.
 
-    Also 「王文濤・中国商務部長」 (name first); None when the text has none of these shapes.
+    Also 「王文濤・中国商務部長」 (name first); None when the text has none of these shapes, or when where the
+    name ends is uncertain (`doubt` says why).
     """
+    return _read(text, gazetteer)[0]
+
+
+def doubt(text: str, gazetteer: Gazetteer) -> str | None:
+    """Why `counterpart` could not tell the name from the post in `text`, if that is why it gave None."""
+    return _read(text, gazetteer)[1]
+
+
+def _kana_post(rest: str, name: str) -> tuple[str, str, str | None]:
+    """Name and post of `rest` (the name, then the post), the name read greedily as `name`; and any doubt."""
+    cut = len(name)
+    seps = list(_KANA_SEP.finditer(name))
+    for sep in reversed(seps):
+        if name[sep.end() : cut] not in KANA_POST_HEADS:
+            break
+        cut = sep.start()
+    title = rest[cut:].strip().lstrip("・=＝").strip()
+    name = name[:cut]
+    if title in _BARE_RANKS and _KANA_SEP.search(name):
+        last = _KANA_SEP.split(name)[-1]
+        return name, title, f"「{rest}」: is 「{last}」 the end of the name or the start of the post? left for a person"
+    return name, title, None
+
+
+def _read(text: str, gazetteer: Gazetteer) -> tuple[Counterpart | None, str | None]:
     text = text.strip()
     m = _ORG_NAME_POST.match(text)
     if m and m["title"].strip():
-        return Counterpart(m["org"], m["name"], m["title"].strip())
+        name, title, uncertain = _kana_post(text[m.start("name") :], m["name"])
+        if uncertain is not None:
+            return None, uncertain
+        if name and title:
+            return Counterpart(m["org"], name, title), None
     m = _NAME_DOT_ORG.match(text)
     if m:
         rest = m["rest"]
@@ -60,8 +108,8 @@ def counterpart(text: str, gazetteer: Gazetteer) -> Counterpart | None:
             # Country names end in 国 (中国, 韓国, 米国): the post follows.
             org = rest[: rest.index("国") + 1]
         if org and len(org) < len(rest):
-            return Counterpart(org, m["name"], rest[len(org) :])
-    return None
+            return Counterpart(org, m["name"], rest[len(org) :]), None
+    return None, None
 
 
 def code_of(organisation: str, gazetteer: Gazetteer) -> str | None:

@@ -105,10 +105,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "contact.fax": {"ja": "FAX", "en": "Fax"},
     # a field `g7bot import` left for a person (Release.untranslated): shown in Japanese in English replies
     "untranslated": {"ja": "{text}(未翻訳)", "en": "{text} (not yet translated)"},
-    "contact.hint": {
-        "ja": "窓口の指定: `{command} contact ai`(AI・デジタル)、`{command} contact 出張`(全般)",
-        "en": "Pick a desk: `{command} contact ai` (AI and digital), `{command} contact trip` (general)",
-    },
+    # {examples}: contact.hint_example for the selected release's first desks, each with a word of its own.
+    "contact.hint": {"ja": "窓口の指定: {examples}", "en": "Pick a desk: {examples}"},
+    "contact.hint_example": {"ja": "`{command} contact {word}`({desk})", "en": "`{command} contact {word}` ({desk})"},
     # outcomes
     "outcomes.title": {"ja": "会合の成果", "en": "Outcomes of the meeting"},
     "outcomes.none": {
@@ -201,7 +200,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "admin.reload.kind.commitment": {"ja": "フォローアップ", "en": "commitment"},
     "admin.reload.more": {"ja": "…ほか{count}件", "en": "… and {count} more"},
     # follow-ups (commitments): shared by /g7 followups, digests and reminders
-    "followups.title": {"ja": "G7フォローアップ({count}件)", "en": "G7 follow-ups ({count})"},
+    "followups.title": {"ja": "フォローアップ({count}件)", "en": "Follow-ups ({count})"},
+    # One release shown: named by its meeting (a visit: its title).
+    "followups.title_of": {"ja": "フォローアップ: {name}({count}件)", "en": "Follow-ups: {name} ({count})"},
     "followups.overdue": {"ja": "期限超過({count}件)", "en": "Overdue ({count})"},
     "followups.upcoming": {"ja": "今後の期限({count}件)", "en": "Upcoming ({count})"},
     "followups.done": {"ja": "完了({count}件)", "en": "Done ({count})"},

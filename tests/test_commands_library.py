@@ -19,6 +19,7 @@ from bot.reply import Reply
 from bot.schedule.content import build_digest_reply
 from bot.schedule.due import DigestItems
 from bot.schedule.models import Commitment, load_commitments
+from bot.text import escape
 from tests.conftest import NOW
 from tests.helpers import text_of
 from tests.library_fixtures import ROME_ID, TOKYO_ID, library_of_three, many_releases
@@ -166,7 +167,10 @@ def test_followups_span_every_release_and_each_line_names_its_own(
 
 def test_followups_of_one_selected_release(library: Library) -> None:
     reply = ask("followups @rome", library)
-    assert reply.title == msg("followups.title", "en", count=2)
+    rome = library.get(ROME_ID)
+    assert rome is not None and rome.release.meeting is not None
+    # Named by the one release shown, not "G7 follow-ups" whatever the release.
+    assert reply.title == msg("followups.title_of", "en", name=escape(rome.release.meeting.name("en")), count=2)
     assert cited_release(reply, library) == ROME_ID
     assert msg("followups.releases", "en", count=2) not in text_of(reply)
 

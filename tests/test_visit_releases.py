@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,11 @@ from bot.library import Library
 from bot.library.select import matching
 from bot.messages import format_date, msg
 from bot.release.citation import register_source
+from bot.release.loader import COMMITMENTS_FILE
 from bot.release.models import LANGS, Lang, Release
 from bot.reply import Reply
+from bot.schedule.models import Source, load_commitments
+from bot.text import escape
 from tests.importer.helpers import fixture, run
 
 NOW = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
@@ -116,3 +120,52 @@ def test_the_shipped_release_heading_is_cited(release: Release) -> None:
     reply = _releases(Library.of([release]), "releases", "en")
     assert reply.citation is not None
     assert reply.citation.lines == [6, 7]  # 「井野経済産業副大臣が…参加しました」 and 「2025年12月10日」
+
+
+# --- hints and titles from the selected release's own data -------------------------------------------------
+
+
+def _hinted(reply: Reply) -> list[str]:
+    """The commands the contact hint suggests, as typed (without `/g7 `)."""
+    return [c.removeprefix("/g7 ") for c in re.findall(r"`([^`]+)`", "\n".join(reply.footer))]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_contact_hint_uses_the_selected_release_own_desks(library: Library, visit: Release, lang: Lang) -> None:
+    hinted = _hinted(answer("contact @2025-01", library=library, lang=lang, now=NOW))
+    assert len(hinted) == 2, hinted
+    shipped = {w for d in library.get(SHIPPED).release.desks for w in d.keywords}  # type: ignore[union-attr]
+    for desk, text in zip(visit.desks, hinted, strict=True):
+        word = text.removeprefix("contact ").removesuffix(f" @{VISIT_ID}")
+        assert word in desk.keywords and word not in shipped, text
+        # What the hint says to type answers that desk of the visit, alone.
+        reply = answer(text, library=library, lang=lang, now=NOW)
+        assert [s.text for s in reply.sections] == [f"*{desk.topic(lang)}*"], text
+        assert reply.citation is not None and VISIT_ID in reply.citation.source
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_contact_hint_without_a_selector_names_the_default_release_desks(library: Library, lang: Lang) -> None:
+    hinted = _hinted(answer("contact", library=library, lang=lang, now=NOW))
+    assert len(hinted) == 2 and not any("@" in h for h in hinted), hinted
+    for desk, text in zip(library.default.release.desks, hinted, strict=True):
+        reply = answer(text, library=library, lang=lang, now=NOW)
+        assert [s.text for s in reply.sections] == [f"*{desk.topic(lang)}*"], text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_followups_of_a_visit_are_titled_by_the_visit(release: Release, visit: Release, lang: Lang) -> None:
+    shipped = load_commitments(COMMITMENTS_FILE, release=release).commitments[0]
+    own = shipped.model_copy(
+        update={
+            "id": "gulf-minerals",
+            "release_id": VISIT_ID,
+            "owner_desk": visit.desks[1].id,
+            "source": Source(kind="bilateral", ref=visit.bilaterals[0].id),
+        }
+    )
+    library = Library.of([release, visit], commitments=[own])
+    reply = answer("followups @2025-01", library=library, lang=lang, now=NOW)
+    assert reply.title == msg("followups.title_of", lang, name=escape(visit.title(lang)), count=1)
+    assert "G7" not in reply.title
+    assert f"`data/releases/{VISIT_ID}/commitments.yml`" in "\n".join(reply.footer)

@@ -10,12 +10,15 @@ from __future__ import annotations
 from bot.commands.base import Ask
 from bot.messages import format_numbers, join, msg
 from bot.release.citation import cite_desks, folder_of, source_index
+from bot.release.lookup import ReleaseLookup
 from bot.release.models import Desk, Lang
 from bot.reply import Reply, Section
 from bot.text import echo, escape
 
 ALIASES = ("contacts", "desk", "desks", "問い合わせ", "問合せ", "連絡先", "担当", "窓口")
 STATIC = True
+# How many desks the hint names (the first ones in the release).
+HINTED = 2
 
 
 def desk_section(desk: Desk, lang: Lang) -> Section:
@@ -31,16 +34,43 @@ def desk_section(desk: Desk, lang: Lang) -> Section:
     )
 
 
+def hint_word(lookup: ReleaseLookup, desk: Desk, lang: Lang) -> str | None:
+    """A keyword of `desk` that the release reads as that desk alone (one in the reply's script first)."""
+    for word in sorted(desk.keywords, key=lambda w: w.isascii() != (lang == "en")):
+        found = lookup.find_desks(word)
+        if [d.id for d in found.desks] == [desk.id] and not found.corrections and not found.unknown:
+            return word
+    return None
+
+
+def hint(ask: Ask) -> list[str]:
+    """How to pick a desk, with the words of the selected release's own first desks; none if none has one."""
+    # A release picked with `@…`: its words name its desks only with it picked again (by its id, unambiguous).
+    picked = f" @{ask.release.id}" if ask.selectors else ""
+    examples = [
+        msg(
+            "contact.hint_example",
+            ask.lang,
+            command=ask.command,
+            word=escape(word + picked),
+            desk=escape(d.office(ask.lang)),
+        )
+        for d in ask.release.desks[:HINTED]
+        if (word := hint_word(ask.lookup, d, ask.lang)) is not None
+    ]
+    return [msg("contact.hint", ask.lang, examples=join(examples, ask.lang))] if examples else []
+
+
 def run(ask: Ask) -> Reply:
     lang, release = ask.lang, ask.release
     source_index(release, folder=folder_of(ask.services))  # the citation's lines: the running bot's data
     title = msg("contact.title", lang)
-    hint = [msg("contact.hint", lang, command=ask.command)]
+    hint_lines = hint(ask)
     if not ask.args:
         return Reply(
             title=title,
             sections=[desk_section(d, lang) for d in release.desks],
-            footer=hint,
+            footer=hint_lines,
             citation=cite_desks(release, lang, release.desks),
         )
     match = ask.lookup.find_desks(ask.raw_args or " ".join(ask.args))
@@ -51,7 +81,7 @@ def run(ask: Ask) -> Reply:
         return Reply(
             title=title,
             sections=[Section(text=unknown), *(desk_section(d, lang) for d in release.desks)],
-            footer=hint,
+            footer=hint_lines,
             citation=cite_desks(release, lang, release.desks),
         )
     lead = [

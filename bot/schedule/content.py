@@ -82,6 +82,15 @@ def _shown_releases(commitments: Iterable[Commitment], release: Release | Releas
     return list({id(r): r for r in map(release, commitments)}.values())
 
 
+def _followups_title(releases: list[Release], count: int, lang: Lang) -> str:
+    """`/g7 followups`' title: named by the one release shown (its meeting, else its title), else plain."""
+    if len(releases) != 1:
+        return msg("followups.title", lang, count=count)
+    r = releases[0]
+    name = r.meeting.name(lang) if r.meeting is not None else r.title(lang)
+    return msg("followups.title_of", lang, name=escape(name), count=count)
+
+
 def _in_release(line: str, release: Release, lang: Lang) -> str:
     """A listed commitment's line with the release it comes from (when a list spans several)."""
     published, title = format_date(release.published, lang), escape(release.title(lang))
@@ -520,6 +529,7 @@ def build_followups_reply(
             upcoming.append(tagged(_line(c, lang, of(c), owners=owners), c))
     done.sort(key=lambda pair: pair[0], reverse=True)
     none = msg("followups.none", lang)
+    shown = _shown_releases(listed, release)
     sections = [Section(text=lead)] if lead else []
     sections += [
         _listing(msg("followups.overdue", lang, count=len(overdue)), overdue, none),
@@ -528,8 +538,8 @@ def build_followups_reply(
         _listing(msg("followups.done", lang, count=len(done)), [line for _, line in done], none),
     ]
     return Reply(
-        title=msg("followups.title", lang, count=len(listed)),
+        title=_followups_title(shown, len(listed), lang),
         sections=sections,
-        footer=[assumptions_note(_shown_releases(listed, release), lang)],
+        footer=[assumptions_note(shown, lang)],
         citation=_listed_citation(listed, release, lang),
     )

@@ -460,6 +460,12 @@ def ask(lookup: ReleaseLookup, *args: str, lang: Lang = "en", services: Any = No
     return Ask(args=args, raw_args=" ".join(args), lang=lang, now=NOW, lookup=lookup, services=services)
 
 
+def _title(release: Release, lang: Lang, count: int) -> str:
+    """The title of one release's follow-ups: named by its meeting."""
+    assert release.meeting is not None
+    return msg("followups.title_of", lang, name=escape(release.meeting.name(lang)), count=count)
+
+
 def test_followups_command_is_described_by_its_docstring() -> None:
     command = Command.from_module(followups)
     assert command.name == "followups"
@@ -473,7 +479,7 @@ def test_followups_command_is_described_by_its_docstring() -> None:
 def test_followups_from_the_data_files_without_a_database(lang: Lang, lookup: ReleaseLookup) -> None:
     reply = followups.run(ask(lookup, lang=lang))
     data = load_commitments(COMMITMENTS_FILE)
-    assert reply.title == msg("followups.title", lang, count=len(data.commitments))
+    assert reply.title == _title(lookup.release, lang, len(data.commitments))
     today = NOW.astimezone(TOKYO).date()
     overdue_count = sum(1 for c in data.commitments if c.due < today and not c.due_is_assumption)
     to_confirm_count = sum(1 for c in data.commitments if c.due < today and c.due_is_assumption)
@@ -531,7 +537,7 @@ def test_followups_filter(
 def test_followups_unknown_filter_shows_everything(lookup: ReleaseLookup) -> None:
     reply = followups.run(ask(lookup, "<!channel>zzz"))
     assert reply.sections[0].text == msg("followups.no_match", "en", text="&lt;!channel&gt;zzz")
-    assert reply.title == msg("followups.title", "en", count=13)
+    assert reply.title == _title(lookup.release, "en", 13)
 
 
 # --- wording --------------------------------------------------------------------------------------

@@ -70,7 +70,8 @@ SHOWN_MARKED = {
     "bilateral": ["ファーレフ投資大臣", "ザイユーディ対外貿易担当国務大臣"],
     "bilateral saudi arabia": [
         "ファーレフ投資大臣",
-        "松田大臣",
+        # As the lead paragraph names him: 「松田大臣」 is only in the UAE meeting's text.
+        "松田経済産業大臣",
         "水素",
         "水素やアンモニアなどの脱炭素分野における両国の協力について意見交換を行いました。",
     ],

@@ -39,6 +39,11 @@ class Meeting:
     participants: list[str]
     date: dt.date | None = None
     shape: str = ""
+    # Every line of the meeting's own text (a heading's whole subsection), where `lines` holds what was read.
+    extent: list[int] = field(default_factory=list)
+
+    def own(self) -> list[int]:
+        return self.extent or self.lines
 
 
 @dataclass
@@ -139,6 +144,7 @@ def read(
     *,
     lead: str | None,
     near: dt.date | None,
+    lead_named: str | None = None,
 ) -> Found:
     """Every bilateral in the section (or, without one, in `body`), and the problems met on the way."""
     found = Found()
@@ -184,6 +190,7 @@ def read(
                     _participants(lead, summary),
                     when,
                     "heading",
+                    [part.heading.line, *part.body],
                 )
             )
     if not headed:
@@ -214,7 +221,25 @@ def read(
         for i, group in enumerate(groups, 1):
             for who in group:
                 found.meetings.append(Meeting(i, who, summary, [line], [lead] if lead else [], None, "listing"))
+    _lead_as_named(found.meetings, source, lead, lead_named)
     return found
+
+
+def _lead_as_named(meetings: list[Meeting], source: Source, lead: str | None, named: str | None) -> None:
+    """The lead in a meeting whose text does not name them, written as the lead paragraph names them.
+
+    The short form (松田大臣) may be said only in another meeting's text: written here, it would be that
+    meeting's words, and its citation would point there. Kept where the text first says it outside every meeting.
+    """
+    if not lead or not named or lead == named or named not in source.text:
+        return
+    first = next((n for n in source.numbers() if lead in source.line(n)), None)
+    for m in meetings:
+        if lead not in m.participants or any(lead in source.line(n) for n in m.own()):
+            continue
+        others = {n for o in meetings if o.number != m.number for n in o.own()}
+        if first is None or first in others:
+            m.participants = [named if p == lead else p for p in m.participants]
 
 
 def topics(summary: str) -> list[str]:

@@ -80,7 +80,10 @@ def import_text(
     if lead_lines and (found.trip or found.city):
         source.use(lead_lines[0])
     lead = found.lead.short if found.lead else None
-    bil = bilaterals.read(bilateral_section, lead_lines, source, gazetteer, lead=lead, near=head.published)
+    named = found.lead.name + found.lead.title if found.lead else None
+    bil = bilaterals.read(
+        bilateral_section, lead_lines, source, gazetteer, lead=lead, near=head.published, lead_named=named
+    )
     for problem in bil.problems:
         report.cannot("bilaterals", problem)
     desk_found, docs = _foot(parts, source, report)

@@ -124,7 +124,7 @@ def test_a_new_release_imported_checked_reloaded_and_answered(data: Path, starte
         "本出張全般について: 資源エネルギー庁 国際課長 中島",
         "重要鉱物について: 製造産業局 鉱物資源課長 木村",
         "日・サウジアラビア共同声明 (英文) PDF 412 KB",
-        "会談の概要 (-) PDF 1536 KB",
+        "会談の概要 (no language stated) PDF 1536 KB",
         "Source lines not used: 0",
     ):
         assert found in report, found

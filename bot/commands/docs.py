@@ -21,10 +21,10 @@ def run(ask: Ask) -> Reply:
     lang, release = ask.lang, ask.release
     lines = []
     for doc in release.documents:
-        details = [escape(doc.language(lang))]
+        details = [escape(doc.language(lang))] if doc.language is not None else []
         if doc.format and doc.size_kb:
             details.append(msg("docs.size", lang, format=doc.format, size=doc.size_kb))
-        lines.append(f"• {escape(doc.title(lang))} ({join(details, lang)})")
+        lines.append(f"• {escape(doc.title(lang))}" + (f" ({join(details, lang)})" if details else ""))
     # The citation names the release the documents are attached to, and links its page when known.
     cited = set().union(*source_index(release, folder=folder_of(ask.services)).document)
     return Reply(

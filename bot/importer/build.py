@@ -342,19 +342,18 @@ def _documents(found: list[documents.DocumentFound], en: English, report: Report
         report.cannot("documents", f"line {d.line}: too long for a document title, left out: 「{d.title[:40]}…」")
     for i, d in enumerate([d for d in found if len(d.title) <= LABEL_MAX]):
         entry: dict[str, Any] = {"title": en.text(d.title, f"documents.{i}.title")}
-        language = d.language or d.format
-        if language:
-            entry["language"] = en.text(language, f"documents.{i}.language")
-        else:
+        if d.language:
+            entry["language"] = en.text(d.language, f"documents.{i}.language")
+        elif not d.format:
             report.cannot("documents", f"line {d.line}: 「{d.title}」 names no language (原文, 仮訳) or format")
-            entry["language"] = en.text(d.title, f"documents.{i}.language")
         if d.format:
             entry["format"] = d.format
         if d.size_kb:
             entry["size_kb"] = d.size_kb
         out.append(entry)
         size = f" {d.format} {d.size_kb} KB" if d.format else ""
-        report.found("documents", f"line {d.line}: {d.title} ({d.language or '-'}){size}")
+        language = d.language or "no language stated"
+        report.found("documents", f"line {d.line}: {d.title} ({language}){size}")
     return out
 
 

@@ -195,9 +195,11 @@ class SourceIndex:
             self.desk_contact[d.id] = self._find(_desk_values(d)[1:], region, anchor)
             self.desk_full[d.id] = self._find([*_desk_values(d), *(s.ja for s in d.staff)], region, anchor)
             self.desk_owner[d.id] = self._find(_desk_values(d), region, anchor)
-        doc_anchors = self._anchors([[f"{d.title.ja}({d.language.ja})", d.title.ja] for d in r.documents])
+        doc_anchors = self._anchors(
+            [[f"{d.title.ja}({d.language.ja})", d.title.ja] if d.language else [d.title.ja] for d in r.documents]
+        )
         for doc, (region, anchor) in zip(r.documents, self._regions_of(doc_anchors), strict=True):
-            values = [doc.title.ja, doc.language.ja]
+            values = [doc.title.ja, *([doc.language.ja] if doc.language else [])]
             if doc.format and doc.size_kb:
                 values.append(f"{doc.size_kb:,}KB")
             self.document.append(self._find(values, region, anchor))

@@ -231,7 +231,8 @@ class Document(_Model):
     """A related document listed in the release."""
 
     title: Label
-    language: Label
+    # 原文, 仮訳, 英文: None where the release states none (never its format in its place).
+    language: Label | None = None
     format: str | None = Field(None, min_length=1, max_length=20)
     size_kb: int | None = Field(default=None, ge=1, le=10**9)
 

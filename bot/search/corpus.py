@@ -88,7 +88,8 @@ def _items(corpus: Corpus) -> Iterator[_Item]:
             record=f"release.yml: desks.{d.id}",
         )
     for doc in r.documents:
-        yield _Item([doc.title, doc.language], hidden=[doc.format or ""], record="release.yml: documents")
+        shown: list[Text] = [doc.title, *([doc.language] if doc.language is not None else [])]
+        yield _Item(shown, hidden=[doc.format or ""], record="release.yml: documents")
     for c in corpus.commitments:
         yield _Item([c.detail, c.title], record=f"commitments.yml: {c.id}")
 

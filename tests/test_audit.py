@@ -305,6 +305,40 @@ def test_done_then_the_reopen_button_are_both_in_the_audit(started: Started, sla
     assert "(button)" in lines[0]
 
 
+@pytest.fixture
+def london_schedule(data_dir: Path) -> None:
+    """The schedule's zone is London (requested before `started`, so the bot starts with it)."""
+    path = data_dir / "schedule.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Asia/Tokyo", "Europe/London"), encoding="utf-8")
+
+
+def _audit_lines(started: Started) -> tuple[list[str], str]:
+    text = slash(started, "admin audit fr-presidency en")["text"]
+    return [line for line in text.splitlines() if line.startswith("•")], text
+
+
+def test_admin_audit_shows_times_in_the_requester_time_zone(
+    london_schedule: None, started: Started, slack: SlackStandIn
+) -> None:
+    slack.timezones[ADMIN] = "America/New_York"
+    press(started, "g7_followup_done", ts=post_reminder(started))
+    (line,), text = _audit_lines(started)
+    # 00:00 UTC on 4 December: the evening before in New York, whatever the schedule's or the ministry's zone.
+    assert "2026-12-03 19:00 EST" in line, line
+    assert "times in America/New_York" in text
+    assert any(c.args.get("user") == ADMIN for c in slack.calls_to("users.info"))
+
+
+def test_admin_audit_without_the_requester_zone_uses_the_schedule_zone(
+    london_schedule: None, started: Started, slack: SlackStandIn
+) -> None:
+    slack.timezones[ADMIN] = None  # users.info gives no tz
+    press(started, "g7_followup_done", ts=post_reminder(started))
+    (line,), text = _audit_lines(started)
+    assert "2026-12-04 00:00 GMT" in line, line
+    assert "times in Europe/London" in text
+
+
 def test_a_second_reopen_and_a_press_on_another_message_write_nothing(started: Started, slack: SlackStandIn) -> None:
     ts = post_reminder(started)
     press(started, "g7_followup_done", ts=ts)

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import replace
 from functools import cache, lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
 
@@ -184,8 +185,10 @@ def answer(
     user_id: str = "",
     is_admin: bool = False,
     services: Any = None,
+    tz: ZoneInfo | None = None,
 ) -> Reply:
     """The reply to `/g7 <text>` as Slack sends it. `lang` is the user's language; a trailing en/ja overrides it.
+    `tz`: the requester's Slack time zone, when known.
 
     `library` is the snapshot the request reads; `lookup=` alone (older callers) is a library of that release.
     """
@@ -217,6 +220,7 @@ def answer(
         entry=entry,
         selection=selection,
         selectors=selectors,
+        tz=tz,
     )
     found: Command | None = None
     read_as: str | None = None

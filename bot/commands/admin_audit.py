@@ -22,8 +22,6 @@ from bot.schedule.models import CommitmentsFile
 from bot.text import echo, escape
 
 PAGE_SIZE = 15
-# Without the requester's own time zone (Slack's users.info is not asked for it yet), the ministry's.
-DEFAULT_TZ = "Asia/Tokyo"
 _PAGE_WORDS = {"page", "p", "ページ"}
 
 
@@ -34,6 +32,9 @@ class AuditServices(Protocol):
     def audit(self) -> AuditLog: ...
 
     def commitments(self) -> CommitmentsFile: ...
+
+    # The schedule's time zone (data/schedule.yml `timezone`): times are shown in it when the requester's is unknown.
+    def export_timezone(self) -> ZoneInfo: ...
 
     def reopen(self, commitment_id: str, *, actor: str, surface: Surface, now: dt.datetime) -> str: ...
 
@@ -145,6 +146,7 @@ def build_audit_reply(
 
 
 def audit(ask: Ask, services: AuditServices, *, tz: ZoneInfo | None = None) -> Reply:
+    """The audit record's page, its times in `tz`, else the requester's Slack time zone, else the schedule's."""
     words, page = _page(ask.args[1:])
     commitment_id = words[0] if words else None
     log = services.audit
@@ -159,7 +161,7 @@ def audit(ask: Ask, services: AuditServices, *, tz: ZoneInfo | None = None) -> R
         total=total,
         page=page,
         lang=ask.lang,
-        tz=tz or ZoneInfo(DEFAULT_TZ),
+        tz=tz or ask.tz or services.export_timezone(),
         command=ask.command,
         commitment_id=commitment_id,
     )

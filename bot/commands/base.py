@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.library import Entry, Library
 from bot.release.lookup import ReleaseLookup
@@ -56,6 +57,9 @@ class Ask:
     # What `@…` selected: the matching entries (newest first) and the selectors as typed; () when none was given.
     selection: tuple[Entry, ...] = ()
     selectors: tuple[str, ...] = ()
+    # The requester's Slack time zone (users.info `tz`); None when unknown. Only for replies that are not reused
+    # (the reply cache keys static ones by text, language and admin-ness alone).
+    tz: ZoneInfo | None = None
 
     @property
     def release(self) -> Release:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,9 +25,11 @@ def register(app: AsyncApp, runtime: Runtime) -> tuple[str, ...]:
         enterprise_id = command.get("enterprise_id") or None
         _, override = parse(text)
         lang = override or await runtime.locales.lang_for(user_id, client) or runtime.settings.default_lang
+        # The same users.info as the language (cached): times in a reply read as the requester's clock.
+        tz = await runtime.locales.tz_for(user_id, client)
         message = guarded(
             lambda: reply_message(
-                runtime, text, lang=lang, user_id=user_id, team_id=team_id, enterprise_id=enterprise_id
+                runtime, text, lang=lang, user_id=user_id, team_id=team_id, enterprise_id=enterprise_id, tz=tz
             ),
             lang=lang,
             what=f"{runtime.command} '{log_safe(text, limit=80)}' from {log_safe(user_id)}",
@@ -44,8 +47,10 @@ def reply_message(
     user_id: str,
     team_id: str | None = None,
     enterprise_id: str | None = None,
+    tz: ZoneInfo | None = None,
 ) -> dict[str, Any]:
     """The message for `/g7 text`; answers that depend only on the text and the data are reused.
+    `tz`: the requester's Slack time zone, when known (never part of a reused answer).
 
     `team_id` is the workspace the command came from; without it (a caller inside the bot, such as
     the reply cache's tests), the installed workspace.
@@ -68,6 +73,7 @@ def reply_message(
                 user_id=user_id,
                 is_admin=is_admin,
                 services=runtime.services,
+                tz=tz,
             )
         )
 

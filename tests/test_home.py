@@ -22,7 +22,7 @@ from bot.home.viewers import HomeViewers
 from bot.library import Library
 from bot.release.models import Lang, Release
 from bot.schedule.models import Commitment
-from bot.schedule.occurrence import CommitmentState
+from bot.schedule.occurrence import CommitmentState, Occurrence
 from bot.startup import Started
 from tests.signed_app import (
     BOT_TOKEN,
@@ -528,3 +528,137 @@ def test_a_desk_owned_through_a_user_group_is_on_its_members_tabs(tmp_path: Path
     open_home(started, "U0OUTSIDE")
     assert "data/owners.yml" in home_of(slack, "U0OUTSIDE"), "not in the group: owns nothing"
     assert len(slack.calls_to("usergroups.users.list")) == 1, "the members are cached"
+
+
+# --- a change made on the tab (or by an admin) rewrites the reminders already posted ------------------------
+
+
+def post_reminder_as(started: Started, commitment_id: str, *, key: str, channel: str, at: dt.datetime = NOW) -> str:
+    """Post reminder `key` of `commitment_id` in `channel` as the scheduler would; its message ts."""
+    occ = Occurrence(
+        kind="reminder",
+        key=key,
+        channel=channel,
+        at=at,
+        lang="ja",
+        timezone="Asia/Tokyo",
+        commitment_id=commitment_id,
+    )
+    asyncio.run(started.service.deliverer.post_now(occ, at))
+    (delivery,) = [d for d in started.service.store.deliveries(kind="reminder", channel=channel) if d.key == key]
+    assert delivery.message_ts
+    return str(delivery.message_ts)
+
+
+def updates_of(slack: SlackStandIn) -> dict[tuple[str, str], dict[str, Any]]:
+    """(channel, ts) -> what chat.update was last given for that message (text and blocks)."""
+    return {
+        (str(c.args["channel"]), str(c.args["ts"])): {"text": c.args.get("text"), "blocks": c.args.get("blocks")}
+        for c in slack.calls_to("chat.update")
+    }
+
+
+@pytest.fixture
+def twin(tmp_path: Path, slack: SlackStandIn) -> Started:
+    """A second bot on its own data and database, to press in the channel what the first presses on its tab."""
+    owners = tmp_path / "twin-owners.yml"
+    owners.write_text(OWNERS, encoding="utf-8")
+    return start_http_mode(tmp_path / "twin", slack.api_url, owners_file=owners)
+
+
+@pytest.mark.parametrize(
+    "action_id",
+    ["g7_followup_done", "g7_followup_snooze_1w", "g7_followup_snooze_nbd", "g7_followup_take"],
+)
+def test_a_home_press_rewrites_the_posted_reminder_as_a_press_in_the_channel_would(
+    started: Started, twin: Started, slack: SlackStandIn, action_id: str
+) -> None:
+    # The twin: the same reminder, pressed in the channel by the same user at the same time.
+    twin_ts = post_reminder(twin, "fr-presidency")
+    press(twin, press_body(action_id, commitment_id="fr-presidency", channel=TOKYO_CHANNEL, ts=twin_ts, user_id=USER))
+    pressed_there = updates_of(slack)[(TOKYO_CHANNEL, twin_ts)]
+
+    ts = post_reminder(started, "fr-presidency")
+    press(started, view_press(action_id, "fr-presidency"))
+    rewritten = updates_of(slack)[(TOKYO_CHANNEL, ts)]
+    assert rewritten == pressed_there, "the same words as a press in the channel: who did it, and when"
+    assert slack.messages[(TOKYO_CHANNEL, ts)]["blocks"] == pressed_there["blocks"]
+    if action_id == "g7_followup_take":
+        assert f"<@{USER}>" in json.dumps(rewritten["blocks"]) and "g7_followup_take" not in json.dumps(rewritten)
+    else:
+        assert "g7_followup_done" not in json.dumps(rewritten["blocks"]), "its Done and Snooze buttons are gone"
+        assert f"<@{USER}>" in rewritten["text"] or f"<@{USER}>" in json.dumps(rewritten["blocks"])
+
+
+def test_a_later_press_in_the_channel_after_done_on_the_tab_is_a_reopen_not_a_stale_done(
+    started: Started, slack: SlackStandIn
+) -> None:
+    ts = post_reminder(started, "fr-presidency")
+    press(started, view_press("g7_followup_done", "fr-presidency"))
+    blocks = slack.messages[(TOKYO_CHANNEL, ts)]["blocks"]
+    actions = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert actions == ["g7_followup_reopen"]
+    press(started, press_body("g7_followup_reopen", commitment_id="fr-presidency", channel=TOKYO_CHANNEL, ts=ts))
+    assert started.service.states()["fr-presidency"].status == "open"
+    assert "g7_followup_done" in json.dumps(slack.messages[(TOKYO_CHANNEL, ts)]["blocks"]), "its buttons are back"
+
+
+def test_only_the_latest_reminder_in_each_channel_is_rewritten(started: Started, slack: SlackStandIn) -> None:
+    old = post_reminder_as(started, "fr-presidency", key="reminder:fr-presidency:d7", channel=TOKYO_CHANNEL)
+    latest = post_reminder_as(
+        started, "fr-presidency", key="reminder:fr-presidency:d1", channel=TOKYO_CHANNEL, at=NOW + dt.timedelta(hours=1)
+    )
+    paris = post_reminder_as(started, "fr-presidency", key="reminder:fr-presidency:d7", channel="C0PARIS001")
+    other = post_reminder_as(started, "ca-steel", key="reminder:ca-steel:d7", channel=TOKYO_CHANNEL)
+    press(started, view_press("g7_followup_done", "fr-presidency"))
+    assert set(updates_of(slack)) == {(TOKYO_CHANNEL, latest), ("C0PARIS001", paris)}
+    assert (TOKYO_CHANNEL, old) not in updates_of(slack) and (TOKYO_CHANNEL, other) not in updates_of(slack)
+
+
+def test_the_rewrites_are_bounded(started: Started, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.schedule import service as service_module
+
+    monkeypatch.setattr(service_module, "REWRITE_LIMIT", 2)
+    for n in range(4):
+        post_reminder_as(started, "fr-presidency", key="reminder:fr-presidency:d7", channel=f"C0CHAN00{n}")
+    press(started, view_press("g7_followup_done", "fr-presidency"))
+    assert len(slack.calls_to("chat.update")) == 2
+
+
+@pytest.mark.parametrize("error", ["message_not_found", "cant_update_message", "channel_not_found"])
+def test_a_reminder_slack_will_not_update_is_logged_and_the_press_still_counts(
+    started: Started, slack: SlackStandIn, caplog: pytest.LogCaptureFixture, error: str
+) -> None:
+    ts = post_reminder_as(started, "fr-presidency", key="reminder:fr-presidency:d1", channel=TOKYO_CHANNEL)
+    # The newest: rewritten first, so the fault falls on it.
+    gone = post_reminder_as(started, "fr-presidency", key="reminder:fr-presidency:d7", channel="C0PARIS001")
+    if error == "message_not_found":
+        del slack.messages[("C0PARIS001", gone)]  # deleted in Slack since
+    else:
+        slack.add_fault(Fault("chat.update", status=200, body={"ok": False, "error": error}))
+    open_home(started)
+    with caplog.at_level(logging.WARNING, logger="bot.schedule.service"):
+        press(started, view_press("g7_followup_done", "fr-presidency"))
+    assert started.service.states()["fr-presidency"].status == "done"
+    assert error in caplog.text and "not rewritten after done" in caplog.text
+    assert len(slack.calls_to("chat.update")) == 2, "the one that failed did not stop the other"
+    assert len(slack.published) == 2, "and the tab is published again"
+    assert not any(r.levelno >= logging.ERROR for r in caplog.records)
+    assert '"g7_followup_reopen"' in json.dumps(slack.messages[(TOKYO_CHANNEL, ts)]["blocks"])
+
+
+def test_admin_reopen_and_admin_due_rewrite_the_posted_reminder(started: Started, slack: SlackStandIn) -> None:
+    ts = post_reminder(started, "fr-presidency")
+    press(started, view_press("g7_followup_done", "fr-presidency"))
+    asyncio.run(dispatch(started, slash_body("admin reopen fr-presidency en")))
+    message = json.dumps(slack.messages[(TOKYO_CHANNEL, ts)], ensure_ascii=False)
+    assert "<@U0ADMIN01>" in message and "admin:" not in message, "reopened by the admin, as a press would say"
+    assert "g7_followup_done" in message, "its buttons are back"
+    asyncio.run(dispatch(started, slash_body("admin due fr-presidency 2027-01-15 en")))
+    message = json.dumps(slack.messages[(TOKYO_CHANNEL, ts)], ensure_ascii=False)
+    assert "15 January 2027" in message, "the date an admin set, in the language the reminder was posted in"
+    assert len(slack.calls_to("chat.update")) == 3
+    # Done: a date change leaves the message saying who did it.
+    press(started, view_press("g7_followup_done", "fr-presidency"))
+    asyncio.run(dispatch(started, slash_body("admin due fr-presidency 2027-01-20 en")))
+    assert len(slack.calls_to("chat.update")) == 4

@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.audit.log import AuditLog
 from bot.audit.models import SYSTEM, AuditAction, Change, Surface
 from bot.blocks import build_message
-from bot.errors import ConfigError
+from bot.errors import ConfigError, DeliveryError
 from bot.export.csv import build_followups_csv, export_filename
 from bot.export.timezone import user_timezone
 from bot.export.upload import UploadFailed, send_file_by_dm
@@ -66,6 +66,10 @@ ReopenOutcome = Literal["reopened", "not_done", "file_done", "unknown"]
 TakeOutcome = Literal["assigned", "yours", "taken", "done", "unknown"]
 # What `/g7 admin due` found: the date set, the same already, the override dropped, none to drop, no such commitment.
 DueOutcome = Literal["set", "unchanged", "cleared", "not_set", "unknown"]
+# A change a posted reminder is rewritten for, as a press of that button leaves it ("due": `/g7 admin due`).
+Rewrite = Literal["done", "snooze", "reopen", "take", "due"]
+# After a change, at most this many of the commitment's reminders are rewritten: the latest in each channel or DM.
+REWRITE_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -451,7 +455,7 @@ class FollowupService:
             await self._reopen_pressed(commitment, posted, user_id=user_id, now=now, channel=channel)
             return
         if action_id == ACTION_TAKE:
-            await self._take_pressed(commitment, posted, user_id=user_id, now=now, channel=channel, where=where)
+            await self._take_pressed(commitment, posted, user_id=user_id, now=now, channel=channel)
             return
         state = await asyncio.to_thread(self.store.state, commitment_id, release_id=release_id)
         action: Action
@@ -495,20 +499,121 @@ class FollowupService:
                 return
             action = "snooze"
             self.changed()
-        lang = self.loaded.schedule.channel_lang(where)
-        tz = self.loaded.schedule.channel_timezone(where)
-        reply = build_resolved_reply(
-            effective(commitment, state),  # the date in force; Done and Snooze do not change it
-            action=action,
-            user_id=user_id,
-            lang=lang,
-            release=self.release_of(commitment),
-            when=when,
-            tz=tz,
-            calendar=self.loaded.schedule.channel_calendar(where),
-            owners=self.owners_of(commitment),
+        # The date in force; Done and Snooze do not change it.
+        message = self._pressed_message(commitment, posted, action=action, user_id=user_id, when=when, state=state)
+        await self.poster.update(channel, ts, message)
+        await self._rewrite_reminders(commitment, action=action, user_id=user_id, when=when, skip=posted.id)
+
+    def _pressed_message(
+        self,
+        commitment: Commitment,
+        posted: Delivery,
+        *,
+        action: Rewrite,
+        user_id: str,
+        when: dt.datetime,
+        state: CommitmentState | None,
+        lang: Lang | None = None,
+    ) -> dict[str, Any]:
+        """Reminder `posted` as a press of `action` by `user_id` leaves it, wherever the change was made.
+
+        `when`: the moment of the press, or for a snooze the time it snoozes until. `state`: the commitment's
+        (after the change, for a reminder with its buttons). In the language it was posted in unless `lang` is
+        given, and the zone and calendar of its channel (for a DM, of the channel it would have gone to)."""
+        occ = posted.to_occurrence()
+        where = self._reminder_channel(occ, commitment)
+        lang = lang or occ.lang
+        calendar = self.loaded.schedule.channel_calendar(where)
+        release, owners = self.release_of(commitment), self.owners_of(commitment)
+        if action in ("done", "snooze"):
+            reply = build_resolved_reply(
+                effective(commitment, state),
+                action="done" if action == "done" else "snooze",
+                user_id=user_id,
+                lang=lang,
+                release=release,
+                when=when,
+                tz=self.loaded.schedule.channel_timezone(where),
+                calendar=calendar,
+                owners=owners,
+            )
+            return build_message(reply)
+        reply = build_reminder_reply(
+            commitment, occ, lang=lang, release=release, state=state, calendar=calendar, owners=owners
         )
-        await self.poster.update(channel, ts, build_message(reply))
+        if action == "reopen":
+            tz = ZoneInfo(occ.timezone)
+            reply = build_reopened_reply(reply, user_id=user_id, lang=lang, when=when, tz=tz)
+        return build_message(reply)
+
+    async def _rewrite_reminders(
+        self,
+        commitment: Commitment,
+        *,
+        action: Rewrite,
+        user_id: str,
+        when: dt.datetime,
+        skip: int | None = None,
+    ) -> int:
+        """After a change (from the Home tab, an admin command, or a press on another message): rewrite the
+        latest posted reminder of `commitment` in each channel and DM (at most REWRITE_LIMIT) as a press there
+        would have, so none keeps buttons that no longer apply. `skip`: the delivery the press was on, already
+        rewritten. Slack's refusals (message_not_found, cant_update_message, channel_not_found …) are logged,
+        never raised. How many were rewritten."""
+        release_id = self._state_key(commitment)[0]
+        try:
+            posted = await asyncio.to_thread(
+                self.store.latest_reminders, commitment.id, release_id=release_id, limit=REWRITE_LIMIT
+            )
+            state = await asyncio.to_thread(self.store.state, commitment.id, release_id=release_id)
+        except Exception:
+            logger.exception("could not read the reminders of %s to rewrite them", commitment.id)
+            return 0
+        if action == "due" and (
+            state.status == "done" or (state.snoozed_until is not None and state.snoozed_until > when)
+        ):
+            return 0  # the messages say who did it and when; a date change leaves them as they are
+        user = user_id.removeprefix("admin:")  # an admin command's actor (bot.audit.models.admin_actor)
+        rewritten = 0
+        for delivery in posted:
+            if delivery.id == skip or delivery.message_ts is None:
+                continue
+            try:
+                # A DM reminder is logged under its user: its DM channel is where the message is.
+                channel = await self._dm_channel(delivery.channel) if is_user_id(delivery.channel) else delivery.channel
+                message = self._pressed_message(
+                    commitment, delivery, action=action, user_id=user, when=when, state=state
+                )
+                await self.poster.update(channel, delivery.message_ts, message)
+            except DeliveryError as exc:
+                logger.warning(
+                    "reminder %s of %s in %s not rewritten after %s: %s",
+                    delivery.id,
+                    commitment.id,
+                    log_safe(delivery.channel),
+                    action,
+                    exc,
+                )
+                continue
+            except Exception:
+                logger.exception("reminder %s of %s: rewriting it failed", delivery.id, commitment.id)
+                continue
+            rewritten += 1
+        return rewritten
+
+    async def _dm_channel(self, user: str) -> str:
+        """The bot's DM channel with `user` (conversations.open; a poster without DMs, the console's, takes the id)."""
+        open_dm = getattr(self.poster, "open_dm", None)
+        return user if open_dm is None else str(await open_dm(user))
+
+    def _rewrite_later(self, commitment: Commitment, *, action: Rewrite, user_id: str, when: dt.datetime) -> None:
+        """`_rewrite_reminders` after the ack, when called on the event loop (an admin command); a change made in a
+        worker thread is rewritten by its async caller."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self.spawn(self._rewrite_reminders(commitment, action=action, user_id=user_id, when=when))
 
     # ---- audit and reopen --------------------------------------------------------------------
     @functools.cached_property
@@ -537,6 +642,7 @@ class FollowupService:
         change = self._change("reopen", actor, surface, commitment)
         if self.store.reopen(commitment.id, release_id=release_id, by=actor, now=now, audit=change):
             self.changed()
+            self._rewrite_later(commitment, action="reopen", user_id=actor, when=now)
             return "reopened"
         return "not_done"
 
@@ -552,19 +658,10 @@ class FollowupService:
             return
         self._states_cache = None
         self.changed()  # reopen() ran in a worker thread, where it could not
-        occ = posted.to_occurrence()
         state = await asyncio.to_thread(self.store.state, commitment.id, release_id=self._state_key(commitment)[0])
-        reminder = build_reminder_reply(
-            commitment,
-            occ,
-            lang=occ.lang,
-            release=self.release_of(commitment),
-            state=state,
-            owners=self.owners_of(commitment),
-        )
-        tz = ZoneInfo(occ.timezone)
-        reply = build_reopened_reply(reminder, user_id=user_id, lang=occ.lang, when=now, tz=tz)
-        await self.poster.update(channel or posted.channel, posted.message_ts, build_message(reply))
+        message = self._pressed_message(commitment, posted, action="reopen", user_id=user_id, when=now, state=state)
+        await self.poster.update(channel or posted.channel, posted.message_ts, message)
+        await self._rewrite_reminders(commitment, action="reopen", user_id=user_id, when=now, skip=posted.id)
 
     # ---- "I'll take it" and admin dates -------------------------------------------------------
     def take(
@@ -597,7 +694,7 @@ class FollowupService:
         return ("yours" if state.assignee == user_id else "taken"), state
 
     async def _take_pressed(
-        self, commitment: Commitment, posted: Delivery, *, user_id: str, now: dt.datetime, channel: str, where: str
+        self, commitment: Commitment, posted: Delivery, *, user_id: str, now: dt.datetime, channel: str
     ) -> None:
         """"I'll take it" on a reminder: the reminder then says who has it, for everyone, and offers the button no
         more. A presser who came second is told, only them (chat.postEphemeral), who has it."""
@@ -619,16 +716,9 @@ class FollowupService:
             logger.info("take on %s ignored: %s", commitment.id, outcome)
             return
         self.changed()  # take() ran in a worker thread, where it could not
-        reminder = build_reminder_reply(
-            commitment,
-            occ,
-            lang=occ.lang,
-            release=self.release_of(commitment),
-            state=state,
-            calendar=self.loaded.schedule.channel_calendar(where),
-            owners=self.owners_of(commitment),
-        )
-        await self.poster.update(channel, posted.message_ts, build_message(reminder))
+        message = self._pressed_message(commitment, posted, action="take", user_id=user_id, when=now, state=state)
+        await self.poster.update(channel, posted.message_ts, message)
+        await self._rewrite_reminders(commitment, action="take", user_id=user_id, when=now, skip=posted.id)
 
     def set_due(
         self,
@@ -664,6 +754,7 @@ class FollowupService:
             return DueChange("unchanged", before, after)
         self._states_cache = None
         self.changed()
+        self._rewrite_later(commitment, action="due", user_id=actor, when=now)
         return DueChange("cleared" if clearing else "set", before, after)
 
     # ---- export ------------------------------------------------------------------------------
@@ -742,8 +833,8 @@ class FollowupService:
     async def press_in_home(self, *, action_id: str, commitment_id: str, user_id: str, now: dt.datetime) -> bool:
         """A button on the Home tab: Done, Snooze, Reopen or "I'll take it", as on a reminder, audited as app_home.
 
-        There is no message to rewrite (the hooks re-publish the tab); the reminders in channels keep their
-        buttons, and a later press there finds the commitment changed already. True when something changed.
+        The hooks re-publish the tab, and the latest reminder posted in each channel and DM is rewritten as a press
+        there would have (`_rewrite_reminders`). True when something changed.
         """
         commitment = self.loaded.commitments.get(commitment_id)
         if commitment is None:
@@ -752,14 +843,17 @@ class FollowupService:
         release_id = self._state_key(commitment)[0]
         # Snooze to the next business day: in the zone and calendar of the channel its reminders go to.
         channel = commitment.channel or self.loaded.schedule.reminder_channel or ""
+        rewrite: Rewrite
+        when = now
         if action_id == ACTION_REOPEN:
             outcome = await asyncio.to_thread(self.reopen, commitment.id, actor=user_id, surface="app_home", now=now)
-            changed = outcome == "reopened"
+            changed, rewrite = outcome == "reopened", "reopen"
         elif action_id == ACTION_DONE:
             audit = self._change("done", user_id, "app_home", commitment)
             changed = await asyncio.to_thread(
                 self.store.set_done, commitment.id, release_id=release_id, by=user_id, now=now, audit=audit
             )
+            rewrite = "done"
         elif action_id in SNOOZE_ACTIONS:
             until = snooze_until(
                 action_id,
@@ -773,9 +867,10 @@ class FollowupService:
             changed = await asyncio.to_thread(
                 self.store.snooze, commitment.id, release_id=release_id, until=until, by=user_id, now=now, audit=audit
             )
+            rewrite, when = "snooze", until
         elif action_id == ACTION_TAKE:
             taken, _ = await asyncio.to_thread(self.take, commitment.id, user_id=user_id, surface="app_home", now=now)
-            changed = taken == "assigned"
+            changed, rewrite = taken == "assigned", "take"
         else:
             logger.warning("unknown follow-up action %s ignored", log_safe(action_id))
             return False
@@ -784,6 +879,8 @@ class FollowupService:
             return False
         self._states_cache = None
         self.changed(user_id)
+        # The reminders posted for it say so too, as if pressed there: none keeps buttons that no longer apply.
+        await self._rewrite_reminders(commitment, action=rewrite, user_id=user_id, when=when)
         return True
 
     def spawn(self, coro: Any) -> None:

@@ -759,6 +759,31 @@ class Store:
             row = conn.execute(stmt).first()
         return _delivery(row) if row is not None else None
 
+    def latest_reminders(self, commitment_id: str, *, release_id: str, limit: int) -> list[Delivery]:
+        """The latest sent reminder of `commitment_id` in each channel or DM (keys reminder:<id>:…), newest
+        first, at most `limit` of them (read from at most 10 times as many rows)."""
+        stmt = (
+            select(deliveries)
+            .where(
+                deliveries.c.kind == "reminder",
+                deliveries.c.status == "sent",
+                deliveries.c.message_ts.is_not(None),
+                deliveries.c.key.startswith(f"reminder:{commitment_id}:", autoescape=True),
+                # A row logged before the database knew releases has none.
+                or_(deliveries.c.release_id.is_(None), deliveries.c.release_id == release_id),
+            )
+            .order_by(deliveries.c.sent_at.desc(), deliveries.c.id.desc())
+            .limit(limit * 10)
+        )
+        latest: dict[str, Delivery] = {}
+        with self._tx() as conn:
+            for row in conn.execute(stmt):
+                delivery = _delivery(row)
+                latest.setdefault(delivery.channel, delivery)
+                if len(latest) >= limit:
+                    break
+        return list(latest.values())
+
     # ---- commitment states -------------------------------------------------------------------
     # A state is keyed by (release id, commitment id): the commitment of one release, never a namesake
     # in another. `states_by_commitment` (bot.schedule.occurrence) picks the loaded library's.

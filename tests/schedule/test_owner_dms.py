@@ -172,7 +172,11 @@ def test_done_pressed_in_a_dm_ends_the_re_reminders(bot: Started, workspace: Sla
     asyncio.run(press(OWNER))
     assert bot.service.store.state("fr-presidency", release_id=RELEASE_ID).status == "done"
     updates = workspace.calls_to("chat.update")
-    assert [(c.args["channel"], c.args["ts"]) for c in updates] == [(dm["channel"], dm["ts"])]
+    # The pressed DM, then the other owner's: neither keeps a Done button that no longer applies.
+    other = workspace.dms(MEMBER)[0]
+    expected = [(dm["channel"], dm["ts"]), (other["channel"], other["ts"])]
+    assert [(c.args["channel"], c.args["ts"]) for c in updates] == expected
+    assert updates[0].args["blocks"] == updates[1].args["blocks"]
     tick(bot, now=MONDAY_9)
     assert dm_keys(workspace, OWNER) == ["reminder:fr-presidency:d0"]
 
@@ -207,7 +211,12 @@ def test_snooze_pressed_in_a_dm_through_the_app_updates_that_dm(bot: Started, wo
     # Friday 09:01 in Tokyo: snoozed to Monday 09:00, the reminder channel's zone and calendar.
     assert state.snoozed_until is not None and state.snoozed_until.replace(tzinfo=dt.UTC) == MONDAY_9
     assert state.updated_by == MEMBER
-    assert [(c.args["channel"], c.args["ts"]) for c in workspace.calls_to("chat.update")] == [(dm["channel"], dm["ts"])]
+    # That DM, then the other owner's, both saying who snoozed it until when.
+    other = workspace.dms(OWNER)[0]
+    updates = workspace.calls_to("chat.update")
+    expected = [(dm["channel"], dm["ts"]), (other["channel"], other["ts"])]
+    assert [(c.args["channel"], c.args["ts"]) for c in updates] == expected
+    assert f"<@{MEMBER}>" in str(updates[1].args["blocks"]) and "g7_followup_done" not in str(updates[1].args)
     # Snoozed: no overdue re-reminder on Monday, the snooze's own reminder instead, to each owner.
     tick(bot, now=MONDAY_9)
     assert dm_keys(workspace, MEMBER)[1].startswith("reminder:fr-presidency:snooze:")

@@ -365,3 +365,26 @@ def test_two_presses_at_once_change_the_state_once(store_url: str) -> None:
         assert not a.snooze("c1", release_id=R1, until=nine, by="U3", now=NOW + dt.timedelta(days=4))
         assert a.state("c1", release_id=R1).status == "done"
         assert a.reopen("c1", release_id=R1, by="U3", now=NOW + dt.timedelta(days=5))
+
+
+def test_latest_reminders_are_the_newest_sent_one_per_channel_of_that_commitment_only(store: Store) -> None:
+    def sent(key: str, channel: str, minutes: int, *, release_id: str | None = R1) -> str:
+        at = NOW + dt.timedelta(minutes=minutes)
+        o = occ(key, channel=channel, at=at).model_copy(update={"commitment_id": key.split(":")[1]})
+        d = store.claim(o.model_copy(update={"release_id": release_id}), now=at, owner="a", lease=LEASE, late=False)
+        assert d is not None
+        ts = f"{minutes}.000001"
+        assert store.mark_sent(d.id, ts=ts, now=at, owner="a")
+        return ts
+
+    sent("reminder:c_1:d7", "C1", 1)
+    newest = sent("reminder:c_1:d1", "C1", 2)
+    in_dm = sent("reminder:c_1:d1", "U0DM00001", 3)
+    sent("reminder:cx1:d1", "C1", 4)  # `_` is no wildcard: another commitment
+    sent("reminder:c_10:d1", "C1", 5)  # the prefix is reminder:<id>: with its colon
+    sent("reminder:c_1:d0", "C2", 6, release_id=R2)  # a namesake of another release
+    # Pending (not sent): nothing to rewrite.
+    assert store.claim(occ("reminder:c_1:d0", channel="C3"), now=NOW, owner="a", lease=LEASE, late=False)
+    found = store.latest_reminders("c_1", release_id=R1, limit=10)
+    assert [(d.channel, d.message_ts) for d in found] == [("U0DM00001", in_dm), ("C1", newest)]
+    assert len(store.latest_reminders("c_1", release_id=R1, limit=1)) == 1

@@ -198,6 +198,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "admin.reload.kind.digest": {"ja": "ダイジェスト", "en": "digest"},
     "admin.reload.kind.reminder-channel": {"ja": "リマインダーの投稿先", "en": "reminder channel"},
     "admin.reload.kind.commitment": {"ja": "フォローアップ", "en": "commitment"},
+    # data/owners.yml: the desk an entry names (bureau + office, or release id/desk id) and its people
+    "admin.reload.kind.owners": {"ja": "窓口の担当者(data/owners.yml)", "en": "desk owners (data/owners.yml)"},
     "admin.reload.more": {"ja": "…ほか{count}件", "en": "… and {count} more"},
     # follow-ups (commitments): shared by /g7 followups, digests and reminders
     "followups.title": {"ja": "フォローアップ({count}件)", "en": "Follow-ups ({count})"},

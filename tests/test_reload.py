@@ -14,11 +14,13 @@ from bot.release.loader import COMMITMENTS_FILE
 from bot.release.models import Release
 from bot.schedule.changes import Changes, diff, reminder_channels
 from bot.schedule.models import CommitmentsFile, ScheduleFile, load_commitments
+from bot.schedule.owners import OwnersFile
 from bot.settings import ROOT, load_settings
 from bot.startup import Started, start
 from tests.helpers import RELEASE_IN_DATA
 
 ADMIN = "U0ADMIN01"
+RELEASE_ID = "meti-2025-12-10-g7-idt"
 
 SCHEDULE = """
 timezone: Asia/Tokyo
@@ -231,3 +233,66 @@ def test_the_held_reply_in_japanese(started: Started, data_dir: Path) -> None:
     assert "何も適用していません" in text
     assert "ダイジェスト `paris-weekly`" in text
     assert "/g7 admin reload confirm" in text
+
+
+# --- data/owners.yml: desks whose owners were added, removed or changed ------------------------------------
+
+
+def _owners(*entries: dict[str, Any]) -> OwnersFile:
+    return OwnersFile.model_validate({"owners": list(entries)})
+
+
+TRADE = {"bureau": "通商政策局", "office": "国際経済部"}
+DIGITAL = {"release": RELEASE_ID, "desk": "ai-digital"}
+OFFICE = {"bureau": "商務情報政策局", "office": "国際室"}
+
+
+def test_owners_are_compared_by_the_desk_each_entry_names(commitments: CommitmentsFile) -> None:
+    schedule = _schedule(("a", "C0TOKYO001"))
+    old = _owners({**TRADE, "users": ["U0AAA0001"]}, {**DIGITAL, "users": ["U0AAA0002"]}, {**OFFICE, "users": ["U0X"]})
+    new = _owners(
+        {**TRADE, "users": ["U0AAA0001", "U0AAA0003"]},  # one more person
+        {**OFFICE, "users": ["U0X"], "notify": "dm"},  # the same people, reached otherwise
+        {"release": RELEASE_ID, "desk": "general", "usergroups": ["S0GRP0001"]},
+    )
+    found = diff(
+        old_schedule=schedule,
+        old_commitments=commitments,
+        new_schedule=schedule,
+        new_commitments=commitments,
+        old_owners=old,
+        new_owners=new,
+    )
+    assert found.added == (("owners", f"{RELEASE_ID}/general"),)
+    assert found.removed == (("owners", f"{RELEASE_ID}/ai-digital"),)
+    assert found.changed == (("owners", "商務情報政策局 国際室"), ("owners", "通商政策局 国際経済部"))
+    assert found.removes, "owners dropped (an owners.yml cut short) are held like any removal"
+    same = diff(
+        old_schedule=schedule,
+        old_commitments=commitments,
+        new_schedule=schedule,
+        new_commitments=commitments,
+        old_owners=old,
+        new_owners=OwnersFile(owners=tuple(reversed(old.owners))),  # the same entries in another order
+    )
+    assert not same
+
+
+def test_admin_reload_lists_the_desks_whose_owners_changed(started: Started, data_dir: Path) -> None:
+    path = data_dir / "owners.yml"
+    shipped = path.read_text(encoding="utf-8")
+    path.write_text(shipped.replace("[U0123456791]", "[U0123456791, U0123456792]"), encoding="utf-8")
+    text = reload(started)
+    assert "Data and schedule reloaded." in text
+    assert f"Changed*\n• desk owners (data/owners.yml) `{RELEASE_ID}/ai-digital`" in text
+    digital = next(e for e in started.runtime.library.current.owners.owners if e.desk == "ai-digital")
+    assert digital.users == ("U0123456791", "U0123456792")
+
+    # The trade desk's entry dropped: held until confirmed, as a file cut short would be.
+    start, end = shipped.index("  - bureau: 通商政策局"), shipped.index(f"  - release: {RELEASE_ID}")
+    path.write_text(shipped[:start] + shipped[end:], encoding="utf-8")
+    held = reload(started, "admin reload ja")
+    assert "何も適用していません" in held and "窓口の担当者(data/owners.yml) `通商政策局 国際経済部`" in held
+    assert len(started.runtime.library.current.owners.owners) == 2
+    assert "Removed" in reload(started, "admin reload confirm en")
+    assert len(started.runtime.library.current.owners.owners) == 1

@@ -1,4 +1,5 @@
-"""What a reload would change: digests, reminder channels and commitments added, removed or changed (pure)."""
+"""What a reload would change: digests, reminder channels, commitments and desk owners (data/owners.yml)
+added, removed or changed (pure)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.schedule.models import CommitmentsFile, ScheduleFile
+from bot.schedule.owners import EMPTY as NO_OWNERS
+from bot.schedule.owners import OwnerEntry, OwnersFile
 
-Kind = Literal["digest", "reminder-channel", "commitment"]
-KINDS: tuple[Kind, ...] = ("digest", "reminder-channel", "commitment")
+Kind = Literal["digest", "reminder-channel", "commitment", "owners"]
+KINDS: tuple[Kind, ...] = ("digest", "reminder-channel", "commitment", "owners")
 
 
 @dataclass(frozen=True)
@@ -37,14 +40,24 @@ def reminder_channels(schedule: ScheduleFile, commitments: CommitmentsFile) -> s
     return channels
 
 
+def owner_desk(entry: OwnerEntry) -> str:
+    """The desk an owners.yml entry names, as the admin wrote it: "通商政策局 国際経済部" (every release's) or
+    "<release id>/<desk id>" (one release's)."""
+    kind, first, second = entry.key
+    return f"{first}/{second}" if kind == "id" else f"{first} {second}"
+
+
 def diff(
     *,
     old_schedule: ScheduleFile,
     old_commitments: CommitmentsFile,
     new_schedule: ScheduleFile,
     new_commitments: CommitmentsFile,
+    old_owners: OwnersFile = NO_OWNERS,
+    new_owners: OwnersFile = NO_OWNERS,
 ) -> Changes:
-    """What replacing the old files with the new ones adds, removes and changes."""
+    """What replacing the old files with the new ones adds, removes and changes. Owners are compared by the desk
+    each entry names: its users, user groups and `notify`."""
     sides: dict[Kind, tuple[Mapping[str, object], Mapping[str, object]]] = {
         "digest": (
             {d.id: d for d in old_schedule.digests},
@@ -57,6 +70,10 @@ def diff(
         "commitment": (
             {c.id: c for c in old_commitments.commitments},
             {c.id: c for c in new_commitments.commitments},
+        ),
+        "owners": (
+            {owner_desk(e): e.owners() for e in old_owners.owners},
+            {owner_desk(e): e.owners() for e in new_owners.owners},
         ),
     }
     added: list[tuple[Kind, str]] = []

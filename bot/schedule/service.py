@@ -381,8 +381,9 @@ class FollowupService:
     def _reload(self, *, confirm: bool = False) -> ReloadResult:
         """Reload release, commitments and schedule together, validated as at start-up.
 
-        On error the old data keeps serving. A reload that would remove a digest, a reminder channel
-        or a commitment (as a file cut short at a line boundary does) applies nothing unless `confirm`.
+        On error the old data keeps serving. A reload that would remove a digest, a reminder channel,
+        a commitment or a desk's owners (as a file cut short at a line boundary does) applies nothing unless
+        `confirm`.
         """
         try:
             library = load_library(self.settings, gazetteer=load_gazetteer(self.settings.gazetteer_file))
@@ -395,6 +396,8 @@ class FollowupService:
             old_commitments=self.loaded.commitments,
             new_schedule=loaded.schedule,
             new_commitments=loaded.commitments,
+            old_owners=self.library.current.owners,
+            new_owners=library.owners,
         )
         if found.removes and not confirm:
             logger.warning(

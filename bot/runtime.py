@@ -120,7 +120,8 @@ class Runtime:
             settings=settings,
             command=command,
             library=library if isinstance(library, LibraryOwner) else LibraryOwner(library),
-            locales=LocaleCache(ttl=settings.locale_cache_seconds),
+            # One cache of users' languages: the commands' and the reminder DMs'.
+            locales=services.locales if services is not None else LocaleCache(ttl=settings.locale_cache_seconds),
             services=services,
             seen=store if isinstance(store, FirstSight) else SeenInMemory(),
             # Without a bot token (console, ask) the only workspace is the console's own.

@@ -337,8 +337,10 @@ class SlackStandIn:
 
     def _m_users_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         user = args.get("user", "")
-        locale = self.locales.get(user, "ja-JP")
-        answer: dict[str, Any] = {"id": user, "name": user.lower(), "locale": locale}
+        answer: dict[str, Any] = {"id": user, "name": user.lower()}
+        # Slack gives the locale only when asked (include_locale=true; slack_sdk sends a bool as 1).
+        if str(args.get("include_locale", "")).lower() in {"1", "true"}:
+            answer["locale"] = self.locales.get(user, "ja-JP")
         # Slack gives every person's time zone (tz, its label and offset in seconds); a bot has none.
         tz = self.timezones.get(user, "Asia/Tokyo")
         if tz is not None:

@@ -102,6 +102,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 from bot.errors import DeliveryError, LeaseLost
+from bot.release.models import Lang
 from bot.schedule.connect import EXTERNAL_CHANNEL, EXTERNAL_REASON, SharedChannelGuard
 from bot.schedule.notices import NOTICE_KIND, TOKEN_ERRORS, AdminNotices
 from bot.schedule.occurrence import Occurrence
@@ -250,8 +251,11 @@ class Deliverer:
         guard: SharedChannelGuard | None = None,
         allow_external: Callable[[Delivery], bool] = lambda delivery: False,
         token_probe: dt.timedelta = dt.timedelta(minutes=5),
+        lang_of: Callable[[str], Awaitable[Lang | None]] | None = None,
     ):
         self.store = store
+        # The language of the person a reminder DM goes to (their Slack locale), None for the occurrence's own.
+        self.lang_of = lang_of
         self.poster = poster
         self.owner = owner
         self.occurrences = occurrences
@@ -580,7 +584,13 @@ class Deliverer:
             if self.notices is None:
                 raise LookupError(f"notice {delivery.key} with no admins to tell")
             return await asyncio.to_thread(self.notices.render, delivery, now)
-        return self.render(delivery.to_occurrence(), now)
+        occ = delivery.to_occurrence()
+        if self.lang_of is not None and delivery.kind == "reminder" and is_direct(delivery):
+            # Decided as it is rendered, not planned: the occurrence's identity and key stay as they are.
+            lang = await self.lang_of(delivery.channel)
+            if lang is not None:
+                occ = occ.model_copy(update={"lang": lang})
+        return self.render(occ, now)
 
     async def _refuse_external(self, delivery: Delivery, now: dt.datetime) -> Outcome:
         logger.warning(

@@ -27,6 +27,7 @@ from bot.export.upload import UploadFailed, send_file_by_dm
 from bot.library import Library
 from bot.library.loader import load_library
 from bot.library.owner import LibraryOwner
+from bot.locale import LocaleCache
 from bot.messages import msg
 from bot.release.gazetteer import load_gazetteer
 from bot.release.models import Lang, Release
@@ -160,9 +161,22 @@ class FollowupService:
             notices=AdminNotices(self.store, self.settings.admin_users, lang=self.settings.default_lang),
             guard=guard_for(self.poster),
             allow_external=self._allows_external,
+            lang_of=self.lang_of_user,
         )
         # The members of user groups whose reminders are DMed (usergroups.users.list), read before each tick.
         self.usergroup_members = UserGroupMembers(getattr(self.poster, "usergroup_members", None))
+        # Each person's language (users.info include_locale), for reminder DMs; the commands' cache too (Runtime).
+        self.locales = LocaleCache(ttl=self.settings.locale_cache_seconds)
+
+    async def lang_of_user(self, user_id: str) -> Lang | None:
+        """A person's language from their Slack locale (users.info, cached), for the reminders DMed to them; None
+        when unknown (no Slack, a failed look-up, a locale of neither language): the reminder setting's lang."""
+        client = getattr(self.poster, "client", None)
+        return await self.locales.lang_for(user_id, client if isinstance(client, AsyncWebClient) else None)
+
+    async def _message_lang(self, posted: Delivery) -> Lang | None:
+        """The language to rewrite reminder `posted` in: for a DM, its person's (as it was rendered); else None."""
+        return await self.lang_of_user(posted.channel) if is_user_id(posted.channel) else None
 
     def _allows_external(self, delivery: Delivery) -> bool:
         # Asked at each post: the schedule in force, after any reload.
@@ -503,7 +517,10 @@ class FollowupService:
             action = "snooze"
             self.changed()
         # The date in force; Done and Snooze do not change it.
-        message = self._pressed_message(commitment, posted, action=action, user_id=user_id, when=when, state=state)
+        lang = await self._message_lang(posted)
+        message = self._pressed_message(
+            commitment, posted, action=action, user_id=user_id, when=when, state=state, lang=lang
+        )
         await self.poster.update(channel, ts, message)
         await self._rewrite_reminders(commitment, action=action, user_id=user_id, when=when, skip=posted.id)
 
@@ -584,8 +601,9 @@ class FollowupService:
             try:
                 # A DM reminder is logged under its user: its DM channel is where the message is.
                 channel = await self._dm_channel(delivery.channel) if is_user_id(delivery.channel) else delivery.channel
+                lang = await self._message_lang(delivery)
                 message = self._pressed_message(
-                    commitment, delivery, action=action, user_id=user, when=when, state=state
+                    commitment, delivery, action=action, user_id=user, when=when, state=state, lang=lang
                 )
                 await self.poster.update(channel, delivery.message_ts, message)
             except DeliveryError as exc:
@@ -662,7 +680,10 @@ class FollowupService:
         self._states_cache = None
         self.changed()  # reopen() ran in a worker thread, where it could not
         state = await asyncio.to_thread(self.store.state, commitment.id, release_id=self._state_key(commitment)[0])
-        message = self._pressed_message(commitment, posted, action="reopen", user_id=user_id, when=now, state=state)
+        lang = await self._message_lang(posted)
+        message = self._pressed_message(
+            commitment, posted, action="reopen", user_id=user_id, when=now, state=state, lang=lang
+        )
         await self.poster.update(channel or posted.channel, posted.message_ts, message)
         await self._rewrite_reminders(commitment, action="reopen", user_id=user_id, when=now, skip=posted.id)
 
@@ -702,13 +723,14 @@ class FollowupService:
         """"I'll take it" on a reminder: the reminder then says who has it, for everyone, and offers the button no
         more. A presser who came second is told, only them (chat.postEphemeral), who has it."""
         outcome, state = await asyncio.to_thread(self.take, commitment.id, user_id=user_id, surface="button", now=now)
-        occ = posted.to_occurrence()
+        lang = await self._message_lang(posted)
         if outcome == "taken" and state is not None and state.assignee:
             logger.info("take on %s refused: %s has it", commitment.id, log_safe(state.assignee))
+            said = lang or posted.to_occurrence().lang
             text = msg(
                 "reminder.already_taken",
-                occ.lang,
-                title=escape(effective(commitment, state).title(occ.lang)),
+                said,
+                title=escape(effective(commitment, state).title(said)),
                 user=mention(state.assignee),
             )
             ephemeral = getattr(self.poster, "ephemeral", None)
@@ -719,7 +741,9 @@ class FollowupService:
             logger.info("take on %s ignored: %s", commitment.id, outcome)
             return
         self.changed()  # take() ran in a worker thread, where it could not
-        message = self._pressed_message(commitment, posted, action="take", user_id=user_id, when=now, state=state)
+        message = self._pressed_message(
+            commitment, posted, action="take", user_id=user_id, when=now, state=state, lang=lang
+        )
         await self.poster.update(channel, posted.message_ts, message)
         await self._rewrite_reminders(commitment, action="take", user_id=user_id, when=now, skip=posted.id)
 

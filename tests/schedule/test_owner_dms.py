@@ -116,6 +116,8 @@ def data(tmp_path: Path) -> Path:
 @pytest.fixture
 def workspace(slack: SlackStandIn) -> SlackStandIn:
     slack.usergroups[GROUP] = [MEMBER, OWNER]  # the owner is in the group too: still one DM
+    # Both read Slack in English (users.info locale): their DMs are in English, as the reminder setting says.
+    slack.locales.update({OWNER: "en-US", MEMBER: "en-US"})
     return slack
 
 
@@ -141,7 +143,7 @@ def test_each_owner_gets_the_reminder_by_dm_once_and_the_channel_nothing(bot: St
         ("reminder:fr-presidency:d0", MEMBER, "sent"),
     ]
     assert [c.args.get("usergroup") for c in workspace.calls_to("usergroups.users.list")] == [GROUP]
-    # The DM names the desk and its people, in the reminder channel's language.
+    # The DM names the desk and its people, in its person's language (users.info: en-US).
     text = str(workspace.dms(OWNER)[0]["blocks"])
     assert f"<@{OWNER}> <!subteam^{GROUP}>" in text and "International Affairs Office" in text
     # Overdue on Monday: re-reminded by DM too, once each.
@@ -221,6 +223,68 @@ def test_snooze_pressed_in_a_dm_through_the_app_updates_that_dm(bot: Started, wo
     tick(bot, now=MONDAY_9)
     assert dm_keys(workspace, MEMBER)[1].startswith("reminder:fr-presidency:snooze:")
     assert not any(":overdue:" in k for k in dm_keys(workspace, OWNER) + dm_keys(workspace, MEMBER))
+
+
+def test_each_owner_gets_the_dm_in_their_own_slack_language_under_the_same_key(
+    bot: Started, workspace: SlackStandIn
+) -> None:
+    workspace.locales[OWNER] = "ja-JP"  # MEMBER: en-US; the reminder setting says en
+    tick(bot, now=DUE_9)
+    tick(bot, now=DUE_9 + MINUTE)
+    (ja,) = workspace.dms(OWNER)
+    (en,) = workspace.dms(MEMBER)
+    assert ja["text"].startswith("リマインダー: ") and "本日が期限です。" in str(ja["blocks"])
+    assert en["text"].startswith("Reminder: ") and "Due today." in str(en["blocks"])
+    # The language is the rendering's: the deliveries and their keys are those of any other DM.
+    assert dm_keys(workspace, OWNER) == dm_keys(workspace, MEMBER) == ["reminder:fr-presidency:d0"]
+    assert reminder_rows(bot.service.store) == [
+        ("reminder:fr-presidency:d0", OWNER, "sent"),
+        ("reminder:fr-presidency:d0", MEMBER, "sent"),
+    ]
+    asked = workspace.calls_to("users.info")
+    assert {c.args.get("user") for c in asked} == {OWNER, MEMBER}
+    assert all(c.args.get("include_locale") in {"1", "true", True} for c in asked)
+    # Done pressed in the Japanese DM: each DM is rewritten in its own person's language.
+    asyncio.run(
+        bot.service.press(
+            action_id=ACTION_DONE,
+            commitment_id="fr-presidency",
+            user_id=OWNER,
+            channel=ja["channel"],
+            ts=ja["ts"],
+            now=DUE_9 + 2 * MINUTE,
+        )
+    )
+    updates = {c.args["channel"]: str(c.args["blocks"]) for c in workspace.calls_to("chat.update")}
+    assert f"<@{OWNER}> さんが " in updates[ja["channel"]] and "に完了にしました。" in updates[ja["channel"]]
+    assert f"Marked done by <@{OWNER}> on " in updates[en["channel"]]
+    assert len(workspace.calls_to("users.info")) == len(asked), "each person's language is cached"
+
+
+@pytest.mark.parametrize(
+    "unknown",
+    [
+        pytest.param(lambda s: s.locales.update({OWNER: "fr-FR"}), id="a-locale-of-neither-language"),
+        pytest.param(
+            lambda s: s.add_fault(Fault("users.info", status=200, body={"ok": False, "error": "user_not_found"})),
+            id="users-info-fails",
+        ),
+    ],
+)
+def test_a_dm_whose_persons_language_is_unknown_is_in_the_reminder_settings_lang(
+    tmp_path: Path, store_url: str, workspace: SlackStandIn, unknown: Any
+) -> None:
+    data = write_data(tmp_path / "data", owners=owners_yml(users=[OWNER], usergroups=[]))
+    (data / "schedule.yml").write_text(SCHEDULE.replace("lang: en", "lang: ja"), encoding="utf-8")
+    workspace.locales[OWNER] = "en-US"
+    unknown(workspace)
+    bot = started_bot(data, store_url, workspace)
+    try:
+        tick(bot, now=DUE_9)
+    finally:
+        bot.service.store.close()
+    (dm,) = workspace.dms(OWNER)
+    assert dm["text"].startswith("リマインダー: "), "the reminder setting's lang (ja)"
 
 
 def test_notify_channel_mentions_them_in_the_channel(tmp_path: Path, store_url: str, workspace: SlackStandIn) -> None:

@@ -3,35 +3,39 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import datetime as dt
 import io
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.commands.admin_due import parse_date
 from bot.schedule import due
 from bot.schedule.occurrence import Occurrence
-from bot.schedule.poster import Poster
-from bot.schedule.slack_client import build_post_client
-from bot.settings import ROOT, load_settings
-from bot.startup import Started, start
+from bot.startup import Started
 from bot.text import normalize
-from tests.helpers import SettableClock, set_clock
-from tests.postgres import postgres_url
+from tests.followup_app import (
+    ADMIN,
+    BACKENDS,
+    PRESSED_AT,
+    PRESSER,
+    TOKYO_CHANNEL,
+    ask,
+    blocks_of,
+    data_folder,
+    dispatch,
+    post_reminder,
+    press_body,
+    started_bot,
+)
+from tests.helpers import set_clock
 from tests.slack_standin import SlackStandIn
 
-TOKYO_CHANNEL = "C0TOKYO001"
-ADMIN = "U0ADMIN01"
-PRESSER = "U0PRESSER"
 SECOND = "U0SECOND"
 RELEASE = "meti-2025-12-10-g7-idt"
 SCHEDULE = f"""
@@ -45,112 +49,41 @@ reminders:
   channel: {TOKYO_CHANNEL}
   lang: ja
 """
-PRESSED_AT = dt.datetime(2026, 12, 4, 0, 0, tzinfo=dt.UTC)  # Friday 09:00 in Tokyo
 TOKYO = "Asia/Tokyo"
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    shutil.copytree(ROOT / "data", folder)
-    (folder / "schedule.yml").write_text(SCHEDULE, encoding="utf-8")
-    return folder
+    return data_folder(tmp_path / "data", SCHEDULE)
 
 
-def _start(
-    request: pytest.FixtureRequest, data_dir: Path, tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Started]:
-    with contextlib.ExitStack() as stack:
-        url = f"sqlite:///{tmp_path / 'g7bot.sqlite3'}"
-        if request.param == "postgres":
-            url = stack.enter_context(postgres_url())
-        monkeypatch.setenv("G7BOT_DATA_DIR", str(data_dir))
-        monkeypatch.setenv("G7BOT_DATABASE_URL", url)
-        monkeypatch.setenv("G7BOT_ADMIN_USERS", ADMIN)
-        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
-        monkeypatch.setenv("SLACK_API_URL", slack.api_url)
-        settings = load_settings()
-        bot = start(settings, poster=Poster(build_post_client("xoxb-test", slack.api_url)), clock=SettableClock())
-        set_clock(bot, lambda: PRESSED_AT)
-        stack.callback(bot.service.store.close)
-        yield bot
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def started(
     request: pytest.FixtureRequest, data_dir: Path, tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Started]:
-    yield from _start(request, data_dir, tmp_path, slack, monkeypatch)
+    with started_bot(request.param, data_dir=data_dir, tmp_path=tmp_path, slack=slack, monkeypatch=monkeypatch) as bot:
+        yield bot
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture
 def admins_only(
-    request: pytest.FixtureRequest, data_dir: Path, tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Started]:
     monkeypatch.setenv("G7BOT_FOLLOWUP_ACTORS", "admins")
-    yield from _start(request, data_dir, tmp_path, slack, monkeypatch)
-
-
-def ask(started: Started, text: str, *, user: str = ADMIN) -> dict[str, Any]:
-    async def go() -> dict[str, Any]:
-        message = await started.ask(text, user_id=user)
-        await started.service.settle()
-        return message
-
-    return asyncio.run(go())
+    with started_bot("sqlite", data_dir=data_dir, tmp_path=tmp_path, slack=slack, monkeypatch=monkeypatch) as bot:
+        yield bot
 
 
 def slash(started: Started, text: str, *, user: str = ADMIN) -> str:
     return str(ask(started, text, user=user)["text"])
 
 
-def press_body(action_id: str, *, ts: str, user: str, value: str = "fr-presidency") -> dict[str, Any]:
-    return {
-        "type": "block_actions",
-        "team": {"id": "T0LOCAL"},
-        "user": {"id": user, "team_id": "T0LOCAL"},
-        "api_app_id": "A0LOCAL",
-        "container": {"type": "message", "channel_id": TOKYO_CHANNEL, "message_ts": ts},
-        "actions": [{"action_id": action_id, "block_id": f"g7_followup:{value}", "value": value, "type": "button"}],
-    }
-
-
 def press(started: Started, *bodies: dict[str, Any]) -> None:
-    """Dispatch the presses together (as Slack delivers near-simultaneous clicks), then wait for their work."""
-
-    async def go() -> None:
-        responses = await asyncio.gather(
-            *(started.app.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode")) for body in bodies)
-        )
-        await started.service.settle()
-        assert [r.status for r in responses] == [200] * len(bodies)
-
-    asyncio.run(go())
+    dispatch(started, *bodies)
 
 
 def take(started: Started, ts: str, *users: str) -> None:
     press(started, *(press_body("g7_followup_take", ts=ts, user=u) for u in users))
-
-
-def post_reminder(started: Started, commitment_id: str = "fr-presidency") -> str:
-    occ = Occurrence(
-        kind="reminder",
-        key=f"reminder:{commitment_id}:d7",
-        channel=TOKYO_CHANNEL,
-        at=PRESSED_AT,
-        lang="en",
-        timezone=TOKYO,
-        commitment_id=commitment_id,
-    )
-    asyncio.run(started.service.deliverer.post_now(occ, PRESSED_AT))
-    delivery = next(d for d in started.service.store.deliveries() if d.key == occ.key)
-    assert delivery.message_ts
-    return str(delivery.message_ts)
-
-
-def blocks_of(args: dict[str, Any]) -> str:
-    blocks = args.get("blocks")
-    return json.dumps(json.loads(blocks) if isinstance(blocks, str) else blocks, ensure_ascii=False)
 
 
 def state(started: Started, commitment_id: str = "fr-presidency") -> Any:

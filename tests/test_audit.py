@@ -2,32 +2,37 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import itertools
-import json
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from bot.audit import Change
 from bot.audit.log import AuditLog
 from bot.commands.admin_audit import PAGE_SIZE
-from bot.schedule.occurrence import Occurrence
-from bot.schedule.poster import Poster
-from bot.schedule.slack_client import build_post_client
 from bot.schedule.store import Store
-from bot.settings import ROOT, load_settings
-from bot.startup import Started, start
-from tests.helpers import SettableClock, set_clock
+from bot.startup import Started
+from tests.followup_app import (
+    ADMIN,
+    BACKENDS,
+    PRESSED_AT,
+    PRESSER,
+    TOKYO_CHANNEL,
+    ask,
+    blocks_of,
+    data_folder,
+    dispatch,
+    post_reminder,
+    press_body,
+    started_bot,
+)
+from tests.helpers import set_clock
 from tests.postgres import postgres_url
 from tests.slack_standin import SlackStandIn
 
@@ -184,9 +189,6 @@ def test_an_entry_needs_an_actor_a_known_surface_and_action() -> None:
 
 # ---- through the bot: buttons, /g7 admin audit, reopen, reload and digest-now ---------------------------------
 
-TOKYO_CHANNEL = "C0TOKYO001"
-ADMIN = "U0ADMIN01"
-PRESSER = "U0PRESSER"
 SCHEDULE = f"""
 timezone: Asia/Tokyo
 digests:
@@ -197,83 +199,27 @@ digests:
 reminders:
   channel: {TOKYO_CHANNEL}
 """
-PRESSED_AT = dt.datetime(2026, 12, 4, 0, 0, tzinfo=dt.UTC)  # 09:00 in Tokyo
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    shutil.copytree(ROOT / "data", folder)
-    (folder / "schedule.yml").write_text(SCHEDULE, encoding="utf-8")
-    return folder
+    return data_folder(tmp_path / "data", SCHEDULE)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def started(
     request: pytest.FixtureRequest, data_dir: Path, tmp_path: Path, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Started]:
-    with contextlib.ExitStack() as stack:
-        url = f"sqlite:///{tmp_path / 'g7bot.sqlite3'}"
-        if request.param == "postgres":
-            url = stack.enter_context(postgres_url())
-        monkeypatch.setenv("G7BOT_DATA_DIR", str(data_dir))
-        monkeypatch.setenv("G7BOT_DATABASE_URL", url)
-        monkeypatch.setenv("G7BOT_ADMIN_USERS", ADMIN)
-        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
-        monkeypatch.setenv("SLACK_API_URL", slack.api_url)
-        settings = load_settings()
-        bot = start(settings, poster=Poster(build_post_client("xoxb-test", slack.api_url)), clock=SettableClock())
-        set_clock(bot, lambda: PRESSED_AT)
-        stack.callback(bot.service.store.close)
+    with started_bot(request.param, data_dir=data_dir, tmp_path=tmp_path, slack=slack, monkeypatch=monkeypatch) as bot:
         yield bot
 
 
 def slash(started: Started, text: str, *, user: str = ADMIN) -> dict[str, Any]:
-    async def go() -> dict[str, Any]:
-        message = await started.ask(text, user_id=user)
-        await started.service.settle()
-        return message
-
-    return asyncio.run(go())
+    return ask(started, text, user=user)
 
 
 def press(started: Started, action_id: str, *, ts: str, value: str = "fr-presidency", user: str = PRESSER) -> None:
-    body = {
-        "type": "block_actions",
-        "team": {"id": "T0LOCAL"},
-        "user": {"id": user},
-        "api_app_id": "A0LOCAL",
-        "container": {"type": "message", "channel_id": TOKYO_CHANNEL, "message_ts": ts},
-        "actions": [{"action_id": action_id, "block_id": f"g7_followup:{value}", "value": value, "type": "button"}],
-    }
-
-    async def go() -> None:
-        response = await started.app.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode"))
-        await started.service.settle()
-        assert response.status == 200
-
-    asyncio.run(go())
-
-
-def post_reminder(started: Started, commitment_id: str = "fr-presidency") -> str:
-    occ = Occurrence(
-        kind="reminder",
-        key=f"reminder:{commitment_id}:d7",
-        channel=TOKYO_CHANNEL,
-        at=PRESSED_AT,
-        lang="en",
-        timezone="Asia/Tokyo",
-        commitment_id=commitment_id,
-    )
-    asyncio.run(started.service.deliverer.post_now(occ, PRESSED_AT))
-    delivery = next(d for d in started.service.store.deliveries() if d.key == occ.key)
-    assert delivery.message_ts
-    return str(delivery.message_ts)
-
-
-def blocks_of(args: dict[str, Any]) -> str:
-    blocks = args.get("blocks")
-    return json.dumps(json.loads(blocks) if isinstance(blocks, str) else blocks, ensure_ascii=False)
+    dispatch(started, press_body(action_id, ts=ts, user=user, value=value, user_team=False))
 
 
 def test_done_then_the_reopen_button_are_both_in_the_audit(started: Started, slack: SlackStandIn) -> None:

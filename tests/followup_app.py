@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.schedule.occurrence import Occurrence
 from bot.schedule.poster import Poster
 from bot.schedule.slack_client import build_post_client
 from bot.settings import ROOT, load_settings
 from bot.startup import Started, start
+from tests import signed_app
 from tests.helpers import SettableClock, set_clock
 from tests.postgres import postgres_url
 from tests.slack_standin import SlackStandIn
@@ -97,20 +97,8 @@ def dispatch(started: Started, *bodies: dict[str, Any]) -> None:
 
 
 def post_reminder(started: Started, commitment_id: str = "fr-presidency") -> str:
-    """Post the d7 reminder of `commitment_id` in TOKYO_CHANNEL now (in English); its message ts."""
-    occ = Occurrence(
-        kind="reminder",
-        key=f"reminder:{commitment_id}:d7",
-        channel=TOKYO_CHANNEL,
-        at=PRESSED_AT,
-        lang="en",
-        timezone="Asia/Tokyo",
-        commitment_id=commitment_id,
-    )
-    asyncio.run(started.service.deliverer.post_now(occ, PRESSED_AT))
-    delivery = next(d for d in started.service.store.deliveries() if d.key == occ.key)
-    assert delivery.message_ts
-    return str(delivery.message_ts)
+    """Post the d7 reminder of `commitment_id` in TOKYO_CHANNEL at PRESSED_AT (in English); its message ts."""
+    return signed_app.post_reminder(started, commitment_id, channel=TOKYO_CHANNEL, at=PRESSED_AT)
 
 
 def blocks_of(args: dict[str, Any]) -> str:

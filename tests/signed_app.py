@@ -126,18 +126,18 @@ async def dispatch(started: Started, body: str, headers: dict[str, str] | None =
     return response
 
 
-def post_reminder(started: Started, commitment_id: str, *, channel: str = TOKYO) -> str:
-    """Post a reminder of `commitment_id` as the scheduler would; its message ts."""
+def post_reminder(started: Started, commitment_id: str, *, channel: str = TOKYO, at: dt.datetime = NOW) -> str:
+    """Post the d7 reminder of `commitment_id` (in English) at `at` as the scheduler would; its message ts."""
     occ = Occurrence(
         kind="reminder",
         key=f"reminder:{commitment_id}:d7",
         channel=channel,
-        at=NOW,
+        at=at,
         lang="en",
         timezone="Asia/Tokyo",
         commitment_id=commitment_id,
     )
-    asyncio.run(started.service.deliverer.post_now(occ, NOW))
+    asyncio.run(started.service.deliverer.post_now(occ, at))
     (delivery,) = [d for d in started.service.store.deliveries(kind="reminder") if d.key == occ.key]
     assert delivery.message_ts
     return str(delivery.message_ts)

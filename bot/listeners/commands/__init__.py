@@ -25,8 +25,10 @@ def register(app: AsyncApp, runtime: Runtime) -> tuple[str, ...]:
         enterprise_id = command.get("enterprise_id") or None
         _, override = parse(text)
         lang = override or await runtime.locales.lang_for(user_id, client) or runtime.settings.default_lang
-        # The same users.info as the language (cached): times in a reply read as the requester's clock.
-        tz = await runtime.locales.tz_for(user_id, client)
+        # The same users.info as the language (cached): times in a reply read as the requester's clock. Only an
+        # admin's replies show times (admin audit), so nobody else's command waits for a look-up it does not use.
+        admin = runtime.is_admin(user_id, team_id=team_id, enterprise_id=enterprise_id)
+        tz = await runtime.locales.tz_for(user_id, client) if admin else None
         message = guarded(
             lambda: reply_message(
                 runtime, text, lang=lang, user_id=user_id, team_id=team_id, enterprise_id=enterprise_id, tz=tz
